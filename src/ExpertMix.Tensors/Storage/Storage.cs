@@ -1,0 +1,144 @@
+// Reference-counted raw memory behind tensors: pooled pinned CPU buffers or external (memory-mapped) memory.
+namespace ExpertMix.Tensors;
+
+/// <summary>
+/// A block of raw memory holding <see cref="Length"/> elements of <see cref="DType"/>.
+/// </summary>
+/// <remarks>
+/// Ownership rule: a storage starts with one reference, held by the tensor that created it. Every view
+/// (<see cref="Tensor"/> sharing the storage) takes another reference; <see cref="Tensor.Dispose"/> releases one.
+/// When the count reaches zero the memory goes back to its owner (the <see cref="BufferPool"/> or the
+/// memory-mapped file). Storages never rely on finalizers: CPU buffers are pinned managed arrays, so a storage
+/// that is never released is simply reclaimed by the garbage collector; external storages keep their owner alive.
+/// </remarks>
+public abstract unsafe class Storage
+{
+    private int _refCount = 1;
+
+    /// <summary>Creates a storage descriptor.</summary>
+    protected Storage(DType dtype, long length, IBackend backend)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        DType = dtype;
+        Length = length;
+        Backend = backend;
+    }
+
+    /// <summary>Element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>Number of elements.</summary>
+    public long Length { get; }
+
+    /// <summary>Size in bytes (<c>Length × DType.SizeOf()</c>).</summary>
+    public long ByteLength => Length * DType.SizeOf();
+
+    /// <summary>The backend whose kernels operate on this memory.</summary>
+    public IBackend Backend { get; }
+
+    /// <summary>True when writes are forbidden (memory-mapped checkpoint data).</summary>
+    public virtual bool IsReadOnly => false;
+
+    /// <summary>Address of element 0. Valid while at least one reference is held.</summary>
+    public abstract byte* Pointer { get; }
+
+    /// <summary>True once the last reference was released.</summary>
+    public bool IsReleased => Volatile.Read(ref _refCount) <= 0;
+
+    /// <summary>Current number of references (diagnostics and exclusivity checks).</summary>
+    public int RefCount => Volatile.Read(ref _refCount);
+
+    internal void AddRef()
+    {
+        if (Interlocked.Increment(ref _refCount) <= 1)
+        {
+            throw new ObjectDisposedException(nameof(Storage), "storage was already released");
+        }
+    }
+
+    internal void Release()
+    {
+        int n = Interlocked.Decrement(ref _refCount);
+        if (n == 0) Free();
+    }
+
+    /// <summary>Returns the memory to its owner; called once, when the last reference is released.</summary>
+    protected abstract void Free();
+}
+
+/// <summary>CPU memory from the <see cref="BufferPool"/>: a pinned managed array, 64-byte aligned.</summary>
+public sealed unsafe class CpuStorage : Storage
+{
+    private byte[]? _buffer;
+    private readonly byte* _pointer;
+
+    internal CpuStorage(DType dtype, long length, bool zero)
+        : base(dtype, length, CpuBackend.Instance)
+    {
+        long bytes = length * dtype.SizeOf();
+        _buffer = BufferPool.Shared.Rent(bytes);
+        byte* p = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_buffer));
+        _pointer = (byte*)(((nint)p + 63) & ~(nint)63);
+        if (zero) new Span<byte>(_pointer, checked((int)Math.Min(bytes, int.MaxValue))).Clear();
+        if (zero && bytes > int.MaxValue) ClearLarge(_pointer, bytes);
+    }
+
+    private static void ClearLarge(byte* p, long bytes)
+    {
+        for (long off = 0; off < bytes; off += int.MaxValue)
+        {
+            new Span<byte>(p + off, (int)Math.Min(int.MaxValue, bytes - off)).Clear();
+        }
+    }
+
+    /// <inheritdoc/>
+    public override byte* Pointer => _buffer is null ? throw new ObjectDisposedException(nameof(CpuStorage)) : _pointer;
+
+    /// <inheritdoc/>
+    protected override void Free()
+    {
+        var b = _buffer;
+        _buffer = null;
+        if (b is not null) BufferPool.Shared.Return(b);
+    }
+}
+
+/// <summary>
+/// Memory owned by someone else (a memory-mapped safetensors file, a pinned user array). The storage keeps
+/// <c>owner</c> alive and calls <c>onRelease</c> when its last reference goes.
+/// </summary>
+public sealed unsafe class ExternalStorage : Storage
+{
+    private readonly byte* _pointer;
+    private readonly bool _readOnly;
+    private object? _owner;
+    private Action? _onRelease;
+
+    /// <summary>Wraps <paramref name="pointer"/> (valid while <paramref name="owner"/> lives) as a storage.</summary>
+    public ExternalStorage(byte* pointer, DType dtype, long length, bool readOnly, object? owner, Action? onRelease = null)
+        : base(dtype, length, CpuBackend.Instance)
+    {
+        _pointer = pointer;
+        _readOnly = readOnly;
+        _owner = owner;
+        _onRelease = onRelease;
+    }
+
+    /// <inheritdoc/>
+    public override bool IsReadOnly => _readOnly;
+
+    /// <inheritdoc/>
+    public override byte* Pointer => IsReleased ? throw new ObjectDisposedException(nameof(ExternalStorage)) : _pointer;
+
+    /// <summary>The object that owns the memory.</summary>
+    public object? Owner => _owner;
+
+    /// <inheritdoc/>
+    protected override void Free()
+    {
+        var a = _onRelease;
+        _onRelease = null;
+        _owner = null;
+        a?.Invoke();
+    }
+}
