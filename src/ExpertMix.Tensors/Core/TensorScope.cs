@@ -52,8 +52,8 @@ public sealed class TensorScope : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
-        _disposed = true;
         if (!ReferenceEquals(t_current, this)) throw new InvalidOperationException("TensorScope disposed out of order (inner scopes must end first)");
+        _disposed = true;
         t_current = _parent;
         foreach (var t in _owned) t.Dispose();
         _owned.Clear();
