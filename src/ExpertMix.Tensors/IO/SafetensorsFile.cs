@@ -35,7 +35,7 @@ public sealed unsafe class SafetensorsFile : ISafetensorsSource
     public static SafetensorsFile Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var mapping = SharedMapping.Open(path, 8, "a safetensors file (the header length)");
+        var mapping = SharedMapping.Open(path, 8, "a safetensors file needs at least 8 (the header length)");
         try
         {
             var head = new ReadOnlySpan<byte>(mapping.Base, (int)Math.Min(mapping.Length, int.MaxValue));

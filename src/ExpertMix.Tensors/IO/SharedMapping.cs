@@ -31,9 +31,10 @@ internal sealed unsafe class SharedMapping
     /// <summary>
     /// Maps <paramref name="path"/> read-only. The length is taken from the same open handle that is mapped,
     /// so the size used for validation is the size mapped. Files shorter than <paramref name="minLength"/>
-    /// (including empty files, which cannot be mapped) throw <see cref="InvalidDataException"/>.
+    /// (including empty files, which cannot be mapped) throw <see cref="InvalidDataException"/>:
+    /// "PATH: file is L bytes; <paramref name="requirement"/>".
     /// </summary>
-    public static SharedMapping Open(string path, long minLength, string what)
+    public static SharedMapping Open(string path, long minLength, string requirement)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
         MemoryMappedFile? file = null;
@@ -43,7 +44,7 @@ internal sealed unsafe class SharedMapping
             long length = stream.Length;
             if (length < minLength)
             {
-                throw new InvalidDataException($"{path}: file is {length} bytes; {what} needs at least {minLength}");
+                throw new InvalidDataException($"{path}: file is {length} bytes; {requirement}");
             }
             file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
             stream = null;
