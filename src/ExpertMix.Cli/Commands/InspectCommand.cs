@@ -44,7 +44,7 @@ public static class InspectCommand
     {
         bool sharded = source is ShardedSafetensors;
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("file", source.Path);
@@ -73,7 +73,13 @@ public static class InspectCommand
 
     private static void WriteTables(ISafetensorsSource source, List<TensorInfo> tensors, long total, TextWriter output)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        });
         bool sharded = source is ShardedSafetensors;
         var table = new Table().Border(TableBorder.Rounded).Title(new TableTitle(Markup.Escape(source.Path)));
         table.AddColumn("Name");
@@ -92,10 +98,10 @@ public static class InspectCommand
         var byDtype = tensors.GroupBy(t => t.DType).OrderBy(g => g.Key)
             .Select(g => $"{g.Key.SafetensorsName()}: {g.Count()} ({FormatBytes(g.Sum(t => t.ByteLength))})");
         long parameters = tensors.Sum(t => t.Numel);
-        console.MarkupLine(Markup.Escape($"{tensors.Count} tensors, {parameters.ToString("N0", CultureInfo.InvariantCulture)} elements, "
+        output.WriteLine($"{tensors.Count} tensors, {parameters.ToString("N0", CultureInfo.InvariantCulture)} elements, "
             + $"{total.ToString("N0", CultureInfo.InvariantCulture)} bytes ({FormatBytes(total)})"
-            + (sharded ? $" in {((ShardedSafetensors)source).Index.ShardFiles.Count} shards" : "")));
-        if (tensors.Count > 0) console.MarkupLine(Markup.Escape("by dtype: " + string.Join(", ", byDtype)));
+            + (sharded ? $" in {((ShardedSafetensors)source).Index.ShardFiles.Count} shards" : ""));
+        if (tensors.Count > 0) output.WriteLine("by dtype: " + string.Join(", ", byDtype));
 
         if (source.Metadata.Count == 0) return;
         var meta = new Table().Border(TableBorder.Rounded).Title("metadata");
