@@ -52,6 +52,40 @@ public sealed unsafe class SafetensorsRoundTripTests
     }
 
     [Fact]
+    public void Random_checkpoints_round_trip_exactly()
+    {
+        var rng = new Random(77);
+        DType[] dtypes = [DType.F32, DType.F16, DType.BF16, DType.F64, DType.I64, DType.I32, DType.U8, DType.Bool];
+        using var dir = new TempDir();
+        string path = dir.File("r.safetensors");
+        for (int round = 0; round < 100; round++)
+        {
+            var tensors = new List<(string, Tensor)>();
+            for (int i = rng.Next(0, 6); i > 0; i--)
+            {
+                var shape = Enumerable.Range(0, rng.Next(0, 4)).Select(_ => rng.Next(0, 5)).ToArray();
+                tensors.Add(($"t{round}.{i}.{(char)rng.Next('a', 'z')}", RandomTensor(Pick(rng, dtypes), shape, rng.Next())));
+            }
+            var meta = rng.Next(2) == 0 ? null : new Dictionary<string, string> { ["r"] = round.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            SafetensorsWriter.Write(path, tensors, meta);
+            using var f = SafetensorsFile.Open(path);
+            Assert.Equal(tensors.Select(t => t.Item1).Order(StringComparer.Ordinal), f.Names);
+            Assert.Equal(meta?.Count ?? 0, f.Metadata.Count);
+            foreach (var (name, t) in tensors)
+            {
+                using var r = f.GetTensor(name);
+                Assert.Equal(t.DType, r.DType);
+                Assert.Equal(t.Shape, r.Shape);
+                Assert.Equal(RawBytes(t), RawBytes(r));
+                Assert.Equal(RawBytes(t), f.ReadBytes(name));
+                t.Dispose();
+            }
+        }
+    }
+
+    private static T Pick<T>(Random rng, IReadOnlyList<T> items) => items[rng.Next(items.Count)];
+
+    [Fact]
     public void Bf16_and_f16_special_values_keep_their_bits()
     {
         ushort[] bf = [0x0000, 0x8000, 0x7F80, 0xFF80, 0x7FC1, 0xFFFF, 0x0001, 0x3F80, 0x7F7F];

@@ -1,4 +1,5 @@
 // Writes safetensors files (single and sharded) atomically, in a deterministic layout.
+// Note: the design doc puts file IO in ExpertMix.Models; issue #2 asks for safetensors IO in the engine, so it lives here.
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
