@@ -16,5 +16,10 @@ public static class Program
     }
 
     /// <summary>Runs the CLI; returns the process exit code (2 for user errors).</summary>
-    public static int Main(string[] args) => CliErrors.Run(() => BuildRoot().Parse(args).Invoke());
+    /// <remarks>
+    /// System.CommandLine's default exception handler is off: it would print a stack trace and return 1 before
+    /// <see cref="CliErrors"/> could map the exception to one `error:` line and exit code 2.
+    /// </remarks>
+    public static int Main(string[] args) =>
+        CliErrors.Run(() => BuildRoot().Parse(args).Invoke(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false }));
 }
