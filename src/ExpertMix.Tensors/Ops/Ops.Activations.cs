@@ -8,7 +8,7 @@ public static partial class Ops
 {
     /// <summary>
     /// Exact GELU: x·Φ(x) = ½x(1 + erf(x/√2)) (torch gelu, approximate='none'); erf as in
-    /// <see cref="ActivationMath"/> (≤ 2e-7 relative; ≤ 8e-6 relative on the far negative tail). Backward g·(Φ + xφ).
+    /// <see cref="ActivationMath"/> (≤ 2e-7 relative for x ≥ 0, ≤ 1e-6 on [−1.3, 0), ≤ 1e-5 below). Backward g·(Φ + xφ).
     /// </summary>
     public static Tensor Gelu(Tensor x) => Activation<GeluOp, GeluGradOp>(x, "Gelu", fromOutput: false);
 

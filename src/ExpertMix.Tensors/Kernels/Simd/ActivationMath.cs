@@ -8,8 +8,8 @@ namespace ExpertMix.Tensors.Kernels.Simd;
 /// <list type="bullet">
 /// <item><see cref="Erf(float)"/>: relative error ≤ 2e-7 (|x| &lt; 0.921875: erf(x) = x·P(x²), a degree-5 least-squares
 /// fit in x² on Chebyshev nodes; above: erf = 1 − exp(Q(|x|)) with Q a degree-10 fit of ln erfc on [0.921875, 6]).</item>
-/// <item><see cref="NormalCdf(float)"/> Φ(x) = ½(1 + erf(x/√2)): relative error ≤ 2e-7 for x ≥ −1.3; for x &lt; −1.3 it is
-/// evaluated as ½·erfc(|x|/√2) = ½·exp(Q) without cancellation, relative error ≤ 8e-6 (the f32 rounding of Q ≈ −x²/2);
+/// <item><see cref="NormalCdf(float)"/> Φ(x) = ½(1 + erf(x/√2)): relative error ≤ 2e-7 for x ≥ 0 and ≤ 1e-6 for −1.3 ≤ x &lt; 0 (cancellation in 1 + erf); for x &lt; −1.3 it is
+/// evaluated as ½·erfc(|x|/√2) = ½·exp(Q) without cancellation, relative error ≤ 1e-5 (the f32 rounding of Q ≈ −x²/2);
 /// Φ = 0 below x = −6√2 (where Φ &lt; 1e-17).</item>
 /// <item><see cref="Tanh(float)"/>: odd Taylor polynomial to x⁹ for |x| &lt; 0.25, else (1 − e)/(1 + e) with e = exp(−2|x|);
 /// relative error ≤ 5e-7.</item>
