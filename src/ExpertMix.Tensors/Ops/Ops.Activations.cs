@@ -66,7 +66,7 @@ public static partial class Ops
 
     /// <summary>
     /// Fused SwiGLU on a [..., 2H] input split into halves [gate | up] along the last dimension: silu(x[..., :H])·x[..., H:]
-    /// → [..., H]. Differentiable through <see cref="Tensor.Narrow"/> views.
+    /// → [..., H]. Backward returns [∂gate | ∂up] concatenated.
     /// </summary>
     /// <exception cref="ArgumentException">The last dimension is odd or the input is rank 0.</exception>
     public static Tensor SwiGluFused(Tensor x)
@@ -74,9 +74,27 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank == 0 || x.Size(-1) % 2 != 0) throw new ArgumentException($"SwiGluFused needs an even last dimension, got {x.Shape}", nameof(x));
         int h = x.Size(-1) / 2;
-        using var gate = x.Narrow(-1, 0, h);
-        using var up = x.Narrow(-1, h, h);
-        return SwiGlu(gate, up);
+        Tensor y;
+        using (Autograd.NoGrad())
+        {
+            using var gate = x.Narrow(-1, 0, h);
+            using var up = x.Narrow(-1, h, h);
+            y = SwiGlu(gate, up);
+        }
+        if (Autograd.ShouldRecord(x))
+        {
+            y.WithGradFn(new GradNode("SwiGluFused", [x], g =>
+            {
+                using var gate = x.Narrow(-1, 0, h);
+                using var up = x.Narrow(-1, h, h);
+                using var gu = Mul(g, up);
+                using var dg = MapBinaryFlat<SiluGradOp>(gate, gu);
+                using var s = Silu(gate);
+                using var du = Mul(g, s);
+                return [Concat([dg, du], -1)];
+            }));
+        }
+        return y;
     }
 
     private static Tensor Activation<TOp, TGrad>(Tensor x, string name, bool fromOutput)
