@@ -162,4 +162,42 @@ public class ReductionTests
         m.Backward();
         Assert.Equal(new[] { 0f, 0.5f, 0.5f, 0f }, x.Grad!.ToArray());
     }
+
+    [Theory]
+    [InlineData(new[] { 64, 37 }, new[] { 37 })]
+    [InlineData(new[] { 4, 5, 6 }, new[] { 5, 1 })]
+    [InlineData(new[] { 4, 5, 6 }, new[] { 4, 1, 6 })]
+    [InlineData(new[] { 3, 1, 7 }, new[] { 1, 1, 1 })]
+    [InlineData(new[] { 2, 3 }, new int[0])]
+    public void Sum_to_matches_the_reference_reduction(int[] from, int[] to)
+    {
+        using var x = DoubleMath.Rand(from, 104);
+        using var y = Ops.SumTo(x, to);
+        Assert.Equal(new Shape(to), y.Shape);
+        var xv = x.ToDoubleArray();
+        var expected = new double[new Shape(to).Numel];
+        var idx = new int[from.Length];
+        for (int i = 0; i < xv.Length; i++)
+        {
+            int rem = i;
+            for (int k = from.Length - 1; k >= 0; k--) { idx[k] = rem % from[k]; rem /= from[k]; }
+            int o = 0, shift = from.Length - to.Length;
+            for (int k = 0; k < to.Length; k++) o = o * to[k] + (to[k] == 1 ? 0 : idx[k + shift]);
+            expected[o] += xv[i];
+        }
+        TensorAssert.Close(expected, y.ToDoubleArray(), 1e-5, 1e-6, "SumTo");
+        GradCheck.Check("SumTo", t => Ops.SumTo(t[0], to), v =>
+        {
+            var r = new double[expected.Length];
+            for (int i = 0; i < v[0].Length; i++)
+            {
+                int rem = i;
+                for (int k = from.Length - 1; k >= 0; k--) { idx[k] = rem % from[k]; rem /= from[k]; }
+                int o = 0, shift = from.Length - to.Length;
+                for (int k = 0; k < to.Length; k++) o = o * to[k] + (to[k] == 1 ? 0 : idx[k + shift]);
+                r[o] += v[0][i];
+            }
+            return r;
+        }, [x]);
+    }
 }
