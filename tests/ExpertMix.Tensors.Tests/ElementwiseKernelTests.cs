@@ -211,4 +211,36 @@ public class ElementwiseKernelTests
             TensorAssert.Close(Array.ConvertAll(x, v => r(v)), Array.ConvertAll(y, v => (double)v), 1e-6, 2e-6, name);
         }
     }
+
+    [Fact]
+    public void Fast_exp_is_within_2_ulp_for_normal_results_and_handles_limits()
+    {
+        var x = new float[200_001];
+        for (int i = 0; i < x.Length; i++) x[i] = -87f + 175.5f * i / (x.Length - 1);
+        var y = new float[x.Length];
+        SimdDriver.Unary<ExpOp>(x, y);
+        double worst = 0, worstScalar = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double e = Math.Exp(x[i]);
+            if (e > float.MaxValue) continue;
+            worst = Math.Max(worst, Math.Abs(y[i] - e) / e);
+            worstScalar = Math.Max(worstScalar, Math.Abs(FastExp.Exp(x[i]) - e) / e);
+        }
+        Assert.True(worst <= 2.4e-7, $"vector exp max relative error {worst:g3}");
+        Assert.True(worstScalar <= 2.4e-7, $"scalar FastExp max relative error {worstScalar:g3}");
+        float[] special = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, 89f, -104f, -200f, 0f, -0f, -100f, 88.7f, 88.8f, 1f, -1f, 2f, 3f, 4f];
+        var sy = new float[special.Length];
+        SimdDriver.Unary<ExpOp>(special, sy);
+        Assert.True(float.IsNaN(sy[0]));
+        Assert.Equal(float.PositiveInfinity, sy[1]);
+        Assert.Equal(0f, sy[2]);
+        Assert.Equal(float.PositiveInfinity, sy[3]);
+        Assert.Equal(0f, sy[5]);
+        Assert.Equal(1f, sy[6]);
+        Assert.Equal(1f, sy[7]);
+        Assert.InRange(sy[8], 3.5e-44f, 3.9e-44f);                  // e^−100 ≈ 3.72e-44 (subnormal)
+        Assert.Equal(float.PositiveInfinity, sy[10]);
+        Assert.True(float.IsFinite(sy[9]));
+    }
 }

@@ -37,11 +37,11 @@ public readonly struct GeluTanhOp : IUnaryOperator
     /// <inheritdoc/>
     public static float Invoke(float x) => x / (1f + MathF.Exp(-2f * ActivationMath.GeluTanhInner(x)));
     /// <inheritdoc/>
-    public static Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + Vector128.Exp(Vector128.Create(-2f) * ActivationMath.GeluTanhInner(x)));
+    public static Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + FastExp.Exp(Vector128.Create(-2f) * ActivationMath.GeluTanhInner(x)));
     /// <inheritdoc/>
-    public static Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + Vector256.Exp(Vector256.Create(-2f) * ActivationMath.GeluTanhInner(x)));
+    public static Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + FastExp.Exp(Vector256.Create(-2f) * ActivationMath.GeluTanhInner(x)));
     /// <inheritdoc/>
-    public static Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + Vector512.Exp(Vector512.Create(-2f) * ActivationMath.GeluTanhInner(x)));
+    public static Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + FastExp.Exp(Vector512.Create(-2f) * ActivationMath.GeluTanhInner(x)));
 }
 
 /// <summary>d(GELU tanh) for (x, g): with s = σ(2u): g·(s + 2x·s(1 − s)·√(2/π)(1 + 3·0.044715x²)).</summary>
@@ -65,21 +65,21 @@ public readonly struct GeluTanhGradOp : IBinaryOperator
 
     private static Vector128<float> GeluTanhGrad(Vector128<float> x, Vector128<float> g)
     {
-        var s = Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(Vector128.Create(-2f) * ActivationMath.GeluTanhInner(x)));
+        var s = Vector128<float>.One / (Vector128<float>.One + FastExp.Exp(Vector128.Create(-2f) * ActivationMath.GeluTanhInner(x)));
         var du = Vector128.Create(ActivationMath.Sqrt2OverPi) * (Vector128<float>.One + Vector128.Create(3f * ActivationMath.GeluTanhCubic) * x * x);
         return g * (s + Vector128.Create(2f) * x * s * (Vector128<float>.One - s) * du);
     }
 
     private static Vector256<float> GeluTanhGrad(Vector256<float> x, Vector256<float> g)
     {
-        var s = Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(Vector256.Create(-2f) * ActivationMath.GeluTanhInner(x)));
+        var s = Vector256<float>.One / (Vector256<float>.One + FastExp.Exp(Vector256.Create(-2f) * ActivationMath.GeluTanhInner(x)));
         var du = Vector256.Create(ActivationMath.Sqrt2OverPi) * (Vector256<float>.One + Vector256.Create(3f * ActivationMath.GeluTanhCubic) * x * x);
         return g * (s + Vector256.Create(2f) * x * s * (Vector256<float>.One - s) * du);
     }
 
     private static Vector512<float> GeluTanhGrad(Vector512<float> x, Vector512<float> g)
     {
-        var s = Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(Vector512.Create(-2f) * ActivationMath.GeluTanhInner(x)));
+        var s = Vector512<float>.One / (Vector512<float>.One + FastExp.Exp(Vector512.Create(-2f) * ActivationMath.GeluTanhInner(x)));
         var du = Vector512.Create(ActivationMath.Sqrt2OverPi) * (Vector512<float>.One + Vector512.Create(3f * ActivationMath.GeluTanhCubic) * x * x);
         return g * (s + Vector512.Create(2f) * x * s * (Vector512<float>.One - s) * du);
     }
@@ -117,11 +117,11 @@ public readonly struct SiluOp : IUnaryOperator
     /// <inheritdoc/>
     public static float Invoke(float x) => x / (1f + MathF.Exp(-x));
     /// <inheritdoc/>
-    public static Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + Vector128.Exp(-x));
+    public static Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + FastExp.Exp(-x));
     /// <inheritdoc/>
-    public static Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + Vector256.Exp(-x));
+    public static Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + FastExp.Exp(-x));
     /// <inheritdoc/>
-    public static Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + Vector512.Exp(-x));
+    public static Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + FastExp.Exp(-x));
 }
 
 /// <summary>dSiLU for (x, g): with s = σ(x): g·s·(1 + x(1 − s)).</summary>
@@ -144,19 +144,19 @@ public readonly struct SiluGradOp : IBinaryOperator
 
     private static Vector128<float> SiluGrad(Vector128<float> x, Vector128<float> g)
     {
-        var s = Vector128<float>.One / (Vector128<float>.One + Vector128.Exp(-x));
+        var s = Vector128<float>.One / (Vector128<float>.One + FastExp.Exp(-x));
         return g * (s * (Vector128<float>.One + x * (Vector128<float>.One - s)));
     }
 
     private static Vector256<float> SiluGrad(Vector256<float> x, Vector256<float> g)
     {
-        var s = Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
+        var s = Vector256<float>.One / (Vector256<float>.One + FastExp.Exp(-x));
         return g * (s * (Vector256<float>.One + x * (Vector256<float>.One - s)));
     }
 
     private static Vector512<float> SiluGrad(Vector512<float> x, Vector512<float> g)
     {
-        var s = Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-x));
+        var s = Vector512<float>.One / (Vector512<float>.One + FastExp.Exp(-x));
         return g * (s * (Vector512<float>.One + x * (Vector512<float>.One - s)));
     }
 }
@@ -167,11 +167,11 @@ public readonly struct SwiGluOp : IBinaryOperator
     /// <inheritdoc/>
     public static float Invoke(float x, float y) => x * y / (1f + MathF.Exp(-x));
     /// <inheritdoc/>
-    public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => x * y / (Vector128<float>.One + Vector128.Exp(-x));
+    public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => x * y / (Vector128<float>.One + FastExp.Exp(-x));
     /// <inheritdoc/>
-    public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x * y / (Vector256<float>.One + Vector256.Exp(-x));
+    public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x * y / (Vector256<float>.One + FastExp.Exp(-x));
     /// <inheritdoc/>
-    public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x * y / (Vector512<float>.One + Vector512.Exp(-x));
+    public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x * y / (Vector512<float>.One + FastExp.Exp(-x));
 }
 
 /// <summary>tanh(x) (bound: see <see cref="ActivationMath"/>).</summary>
