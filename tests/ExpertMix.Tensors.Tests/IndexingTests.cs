@@ -142,4 +142,43 @@ public class IndexingTests
             Engine.Threads = saved;
         }
     }
+
+    [Fact]
+    public void Gather_matches_torch_semantics_and_scatter_adds_in_backward()
+    {
+        using var x = DoubleMath.Rand(new[] { 3, 4 }, 65);
+        // torch.gather(x, 1, [[0, 0], [3, 1], [2, 2]]) and along dim 0 with repeated rows.
+        using var i1 = Tensor.FromInts([0, 0, 3, 1, 2, 2], new[] { 3, 2 });
+        using var i0 = Tensor.FromInts([2, 0, 1, 2, 2, 2, 0, 1], new[] { 2, 4 });
+        int[] a1 = [0, 0, 3, 1, 2, 2];
+        int[] a0 = [2, 0, 1, 2, 2, 2, 0, 1];
+        double[] Ref1(double[][] v) => Enumerable.Range(0, 6).Select(k => v[0][k / 2 * 4 + a1[k]]).ToArray();
+        double[] Ref0(double[][] v) => Enumerable.Range(0, 8).Select(k => v[0][a0[k] * 4 + k % 4]).ToArray();
+        using var y1 = Ops.Gather(x, 1, i1);
+        using var y0 = Ops.Gather(x, 0, i0);
+        TensorAssert.Close(Ref1([x.ToDoubleArray()]), y1.ToDoubleArray(), 0, 0, "gather dim 1");
+        TensorAssert.Close(Ref0([x.ToDoubleArray()]), y0.ToDoubleArray(), 0, 0, "gather dim 0");
+        GradCheck.Check("Gather dim 1", t => Ops.Gather(t[0], 1, t[1]), Ref1, [x, i1]);
+        GradCheck.Check("Gather dim 0", t => Ops.Gather(t[0], 0, t[1]), Ref0, [x, i0]);
+        using var bad = Tensor.FromInts([4], new[] { 1, 1 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => Ops.Gather(x, 1, bad));
+    }
+
+    [Fact]
+    public void In_place_scale_and_add_scaled_update_the_storage()
+    {
+        using var a = DoubleMath.Rand(new[] { 5, 40 }, 66);
+        using var b = DoubleMath.Rand(new[] { 5, 40 }, 67);
+        var av = a.ToArray();
+        var bv = b.ToArray();
+        a.AddScaledInPlace(b, -0.5f);
+        var e = new float[av.Length];
+        for (int i = 0; i < e.Length; i++) e[i] = MathF.FusedMultiplyAdd(bv[i], -0.5f, av[i]);
+        TensorAssert.BitEqual(e, a.ToArray(), "AddScaledInPlace");
+        a.ScaleInPlace(3f);
+        for (int i = 0; i < e.Length; i++) e[i] *= 3f;
+        TensorAssert.BitEqual(e, a.ToArray(), "ScaleInPlace");
+        using var t = a.Transpose(0, 1);
+        Assert.Throws<InvalidOperationException>(() => t.ScaleInPlace(2f));
+    }
 }
