@@ -3,6 +3,7 @@ using ExpertMix.Testing;
 
 namespace ExpertMix.Tensors.Tests;
 
+[Collection("EngineThreads")] // tests here change the global Engine.Threads; run them one at a time
 public class ActivationDropoutTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using ExpertMix.Tensors.Kernels.Simd;
 
 namespace ExpertMix.Tensors.Tests;
 
+[Collection("EngineThreads")] // tests here change the global Engine.Threads; run them one at a time
 public class ElementwiseTests
 {
     /// <summary>out[i…] = f(a[i…], b[i…]) in double with NumPy broadcasting, from row-major values.</summary>

@@ -4,6 +4,7 @@ using ExpertMix.Tensors.Kernels;
 
 namespace ExpertMix.Tensors.Tests;
 
+[Collection("EngineThreads")] // tests here change the global Engine.Threads; run them one at a time
 public class IndexingTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using ExpertMix.Tensors.Kernels;
 
 namespace ExpertMix.Tensors.Tests;
 
+[Collection("EngineThreads")] // tests here change the global Engine.Threads; run them one at a time
 public class ReductionTests
 {
     private static double[] RefReduce(double[] x, int[] shape, int dim, Func<double[], double> f)
@@ -165,6 +166,7 @@ public class ReductionTests
 
     [Theory]
     [InlineData(new[] { 64, 37 }, new[] { 37 })]
+    [InlineData(new[] { 300, 5 }, new[] { 1, 5 })]
     [InlineData(new[] { 4, 5, 6 }, new[] { 5, 1 })]
     [InlineData(new[] { 4, 5, 6 }, new[] { 4, 1, 6 })]
     [InlineData(new[] { 3, 1, 7 }, new[] { 1, 1, 1 })]
@@ -186,6 +188,9 @@ public class ReductionTests
             expected[o] += xv[i];
         }
         TensorAssert.Close(expected, y.ToDoubleArray(), 1e-5, 1e-6, "SumTo");
+        using var slow = Tensor.Zeros(to);
+        Ops.SumToReference(x, slow);
+        TensorAssert.Close(slow.ToDoubleArray(), y.ToDoubleArray(), 1e-5, 1e-6, "SumTo fast vs reference");
         GradCheck.Check("SumTo", t => Ops.SumTo(t[0], to), v =>
         {
             var r = new double[expected.Length];

@@ -13,6 +13,9 @@ public static unsafe class Reduction
     /// <summary>Length at or below which a span is summed directly.</summary>
     public const int LeafLength = 256;
 
+    /// <summary>Rows summed into one partial before it is added to the total in <see cref="SumDim"/> (inner &gt; 1).</summary>
+    public const int RowGroup = 64;
+
     /// <summary>Elements per independently summed block of <see cref="SumAll"/> (blocks are combined pairwise).</summary>
     public const int SumBlock = 1 << 16;
 
@@ -86,7 +89,8 @@ public static unsafe class Reduction
 
     /// <summary>
     /// Sums x viewed as [outer, n, inner] (contiguous) over the middle dimension into d [outer, inner]. inner = 1 uses
-    /// the pairwise <see cref="Sum"/> per row; otherwise rows are accumulated in order k = 0..n−1 with SIMD adds.
+    /// the pairwise <see cref="Sum"/> per row; otherwise rows are added with SIMD in order k = 0..n−1, blocked in groups of
+    /// <see cref="RowGroup"/> rows (a partial per group, partials added to the total in order).
     /// Parallel over outer rows and inner blocks; each output element is summed by one thread in a fixed order.
     /// </summary>
     public static void SumDim(float* x, float* d, int outer, int n, int inner)
@@ -104,13 +108,27 @@ public static unsafe class Reduction
         int ib = (inner + InnerBlock - 1) / InnerBlock;
         Par.For(outer * ib, Math.Max(1, 4096 / Math.Max(1, n * Math.Min(inner, InnerBlock))), (t0, t1) =>
         {
+            Span<float> partBuffer = n > RowGroup ? stackalloc float[InnerBlock] : default;
             for (int t = t0; t < t1; t++)
             {
                 int o = t / ib, c0 = t % ib * InnerBlock, len = Math.Min(InnerBlock, inner - c0);
                 var acc = new Span<float>((float*)dp + (long)o * inner + c0, len);
                 acc.Clear();
                 float* src = (float*)xp + (long)o * n * inner + c0;
-                for (int k = 0; k < n; k++) Simd.SimdDriver.Binary<Simd.AddOp>(acc, new ReadOnlySpan<float>(src + (long)k * inner, len), acc);
+                if (n <= RowGroup)
+                {
+                    for (int k = 0; k < n; k++) Simd.SimdDriver.Binary<Simd.AddOp>(acc, new ReadOnlySpan<float>(src + (long)k * inner, len), acc);
+                    continue;
+                }
+                // Blocked: rows are summed in groups of RowGroup into a partial, partials into the total (error ~ (G + n/G)·ε).
+                var part = partBuffer[..len];
+                for (int k0 = 0; k0 < n; k0 += RowGroup)
+                {
+                    new ReadOnlySpan<float>(src + (long)k0 * inner, len).CopyTo(part);
+                    int k1 = Math.Min(n, k0 + RowGroup);
+                    for (int k = k0 + 1; k < k1; k++) Simd.SimdDriver.Binary<Simd.AddOp>(part, new ReadOnlySpan<float>(src + (long)k * inner, len), part);
+                    Simd.SimdDriver.Binary<Simd.AddOp>(acc, part, acc);
+                }
             }
         });
     }

@@ -42,4 +42,7 @@ public static partial class Ops
             owned?.Dispose();
         }
     }
+
+    /// <summary>The slow reference of <see cref="SumTo"/> (element order, strided accumulation) for tests: dst must be zeros.</summary>
+    internal static void SumToReference(Tensor src, Tensor dst) => ReduceToReference(src, dst);
 }
