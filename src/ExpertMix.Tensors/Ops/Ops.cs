@@ -19,7 +19,7 @@ public static partial class Ops
         if (Shape.Broadcast(shape, x.Shape) != x.Shape) throw new ArgumentException($"cannot sum {x.Shape} to {shape}");
         using var src = x.DType == DType.F32 && x.IsContiguous ? x.Detach() : x.To(DType.F32);
         var y = Tensor.Zeros(shape);
-        ReduceToReference(src, y);
+        SumToKernel(src, y);
         if (Autograd.ShouldRecord(x))
         {
             var xs = x.Shape;
