@@ -16,6 +16,7 @@ public static class SoftmaxKernels
     {
         CheckLengths(x.Length, destination.Length);
         if (x.Length == 0) return;
+        destination = destination[..x.Length];
         float max = TensorPrimitives.Max(x);
         TensorPrimitives.Subtract(x, max, destination);
         TensorPrimitives.Exp(destination, destination);
@@ -28,6 +29,7 @@ public static class SoftmaxKernels
     {
         CheckLengths(x.Length, destination.Length);
         if (x.Length == 0) return;
+        destination = destination[..x.Length];
         float max = MaxScalar(x);
         float sum = 0f;
         for (int i = 0; i < x.Length; i++)
@@ -45,6 +47,7 @@ public static class SoftmaxKernels
     {
         CheckLengths(x.Length, destination.Length);
         if (x.Length == 0) return;
+        destination = destination[..x.Length];
         float max = TensorPrimitives.Max(x);
         float logSum = MathF.Log(SumExp(x, max));
         TensorPrimitives.Subtract(x, max, destination);
@@ -56,6 +59,7 @@ public static class SoftmaxKernels
     {
         CheckLengths(x.Length, destination.Length);
         if (x.Length == 0) return;
+        destination = destination[..x.Length];
         float max = MaxScalar(x);
         float logSum = MathF.Log(SumExpScalar(x, max));
         for (int i = 0; i < x.Length; i++) destination[i] = x[i] - max - logSum;
@@ -91,6 +95,7 @@ public static class SoftmaxKernels
         CheckLengths(y.Length, destination.Length);
         CheckLengths(y.Length, dy.Length);
         if (y.Length == 0) return;
+        destination = destination[..y.Length];
         float dot = TensorPrimitives.Dot(dy, y);
         TensorPrimitives.Subtract(dy, dot, destination);
         TensorPrimitives.Multiply(destination, y, destination);
@@ -112,6 +117,7 @@ public static class SoftmaxKernels
         CheckLengths(y.Length, destination.Length);
         CheckLengths(y.Length, dy.Length);
         if (y.Length == 0) return;
+        destination = destination[..y.Length];
         float sum = TensorPrimitives.Sum(dy);
         TensorPrimitives.Exp(y, destination);
         TensorPrimitives.MultiplyAdd(destination, -sum, dy, destination);
