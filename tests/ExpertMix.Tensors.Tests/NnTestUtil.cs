@@ -46,6 +46,17 @@ internal static class NnTestUtil
         return m;
     }
 
+    /// <summary>
+    /// √Σxᵢ²: the scale of the rounding error of a reordered sum of the xᵢ (SIMD lanes vs sequential), used as the
+    /// minimum scale for outputs that subtract such a sum.
+    /// </summary>
+    public static double Norm2(ReadOnlySpan<float> x)
+    {
+        double s = 0;
+        foreach (var v in x) s += (double)v * v;
+        return Math.Sqrt(s);
+    }
+
     /// <summary>Asserts that the NaN-poisoned tail beyond <paramref name="n"/> is untouched.</summary>
     public static void TailIsNaN(ReadOnlySpan<float> buffer, int n, string what)
     {
