@@ -140,6 +140,28 @@ public class SoftmaxTests
         }
     }
 
+    [Fact]
+    public void Transformer_ops_accept_empty_tensors()
+    {
+        using var rows0 = Tensor.Zeros(new Shape(0, 5));
+        using var cols0 = Tensor.Zeros(new Shape(3, 0));
+        foreach (var x in new[] { rows0, cols0 })
+        {
+            using var y = Ops.Softmax(x);
+            using var ly = Ops.LogSoftmax(x);
+            using var ln = Ops.LayerNorm(x, null, null);
+            using var rn = Ops.RmsNorm(x, null);
+            Assert.Equal(x.Shape, y.Shape);
+            Assert.Equal(x.Shape, ly.Shape);
+            Assert.Equal(x.Shape, ln.Shape);
+            Assert.Equal(x.Shape, rn.Shape);
+        }
+        using var q = Tensor.Zeros(new Shape(1, 2, 0, 4));
+        using var k = Tensor.Zeros(new Shape(1, 1, 3, 4));
+        using var o = Ops.ScaledDotProductAttention(q, k, k);
+        Assert.Equal(q.Shape, o.Shape);
+    }
+
     internal static double[] SoftmaxRef(double[] x, int cols, bool log)
     {
         var y = new double[x.Length];
