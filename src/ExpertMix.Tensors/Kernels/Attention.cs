@@ -1,5 +1,6 @@
 // Causal scaled-dot-product attention with GQA: memory-lean row-wise forward (saves log-sum-exp) and fused backward.
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace ExpertMix.Tensors.Kernels;
 
@@ -51,7 +52,7 @@ internal readonly unsafe struct AttentionArgs
 /// dq = scale Σ dSₛ kₛ; dkₛ += scale dSₛ q; dvₛ += pₛ dO, summed over the query heads of a group in fixed order.
 /// <c>simd</c> selects TensorPrimitives dot/axpy/exp versus the scalar reference loops.
 /// </summary>
-internal static unsafe class AttentionKernels
+internal static unsafe partial class AttentionKernels
 {
     /// <summary>Forward over all rows (parallel over (b, h, t)); writes o and lse [B, H, T].</summary>
     public static void Forward(AttentionArgs a, float* q, float* k, float* v, float* o, float* lse, bool simd)
@@ -87,7 +88,11 @@ internal static unsafe class AttentionKernels
             TensorPrimitives.Exp(sc, sc);
             sum = TensorPrimitives.Sum(sc);
             TensorPrimitives.Multiply(sc, 1f / sum, sc);
-            for (int s = 0; s < limit; s++) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(v + (long)s * dh, dh), sc[s], oRow, oRow);
+            if (Vector512.IsHardwareAccelerated && dh >= 16) AccumulateBlocked(sc, v, dh, o);
+            else
+            {
+                for (int s = 0; s < limit; s++) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(v + (long)s * dh, dh), sc[s], oRow, oRow);
+            }
         }
         else
         {
@@ -113,18 +118,26 @@ internal static unsafe class AttentionKernels
     private static void Scores(AttentionArgs a, float* q, float* k, float* mask, Span<float> sc, bool simd)
     {
         int dh = a.Dh;
-        var qRow = new ReadOnlySpan<float>(q, dh);
+        if (simd && Vector512.IsHardwareAccelerated && dh >= 16) DotsBlocked(q, k, dh, sc);
+        else
+        {
+            var qRow = new ReadOnlySpan<float>(q, dh);
+            for (int s = 0; s < sc.Length; s++)
+            {
+                float* ks = k + (long)s * dh;
+                float dot;
+                if (simd) dot = TensorPrimitives.Dot(qRow, new ReadOnlySpan<float>(ks, dh));
+                else
+                {
+                    dot = 0f;
+                    for (int d = 0; d < dh; d++) dot += q[d] * ks[d];
+                }
+                sc[s] = dot;
+            }
+        }
         for (int s = 0; s < sc.Length; s++)
         {
-            float* ks = k + (long)s * dh;
-            float dot;
-            if (simd) dot = TensorPrimitives.Dot(qRow, new ReadOnlySpan<float>(ks, dh));
-            else
-            {
-                dot = 0f;
-                for (int d = 0; d < dh; d++) dot += q[d] * ks[d];
-            }
-            float x = dot * a.Scale;
+            float x = sc[s] * a.Scale;
             if (mask != null) x += mask[s];
             sc[s] = x;
         }
@@ -179,19 +192,28 @@ internal static unsafe class AttentionKernels
             TensorPrimitives.Subtract(p, lse, p);
             TensorPrimitives.Exp(p, p);
             float dd = TensorPrimitives.Dot(dORow, new ReadOnlySpan<float>(o, dh));
-            for (int s = 0; s < limit; s++)
+            bool blocked = Vector512.IsHardwareAccelerated && dh >= 16;
+            if (blocked) DotsBlocked(dO, v, dh, dS);
+            else
             {
-                float dp = TensorPrimitives.Dot(dORow, new ReadOnlySpan<float>(v + (long)s * dh, dh));
-                dS[s] = p[s] * (dp - dd) * a.Scale;
+                for (int s = 0; s < limit; s++) dS[s] = TensorPrimitives.Dot(dORow, new ReadOnlySpan<float>(v + (long)s * dh, dh));
             }
-            for (int s = 0; s < limit; s++)
+            for (int s = 0; s < limit; s++) dS[s] = p[s] * (dS[s] - dd) * a.Scale;
+            if (blocked)
             {
-                var ks = new Span<float>(k + (long)s * dh, dh);
-                TensorPrimitives.MultiplyAdd(ks, dS[s], dqRow, dqRow);
-                var dks = new Span<float>(dk + (long)s * dh, dh);
-                TensorPrimitives.MultiplyAdd(qRow, dS[s], dks, dks);
-                var dvs = new Span<float>(dv + (long)s * dh, dh);
-                TensorPrimitives.MultiplyAdd(dORow, p[s], dvs, dvs);
+                AccumulateBlocked(dS, k, dh, dq);
+                for (int s = 0; s < limit; s++) AxpyPair(q, dS[s], dk + (long)s * dh, dO, p[s], dv + (long)s * dh, dh);
+            }
+            else
+            {
+                for (int s = 0; s < limit; s++)
+                {
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(k + (long)s * dh, dh), dS[s], dqRow, dqRow);
+                    var dks = new Span<float>(dk + (long)s * dh, dh);
+                    TensorPrimitives.MultiplyAdd(qRow, dS[s], dks, dks);
+                    var dvs = new Span<float>(dv + (long)s * dh, dh);
+                    TensorPrimitives.MultiplyAdd(dORow, p[s], dvs, dvs);
+                }
             }
         }
         else
