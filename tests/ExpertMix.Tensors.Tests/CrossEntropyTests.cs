@@ -99,12 +99,14 @@ public class CrossEntropyTests
     [Fact]
     public void CrossEntropy_with_every_target_ignored_is_nan_for_mean_and_zero_for_sum()
     {
-        // torch: F.cross_entropy(x, full(-100)) -> nan; reduction='sum' -> 0.
+        // torch: F.cross_entropy(x, full(-100)) -> nan with zero gradient; reduction='sum' -> 0.
         using var x = Tensor.FromArray(s_torchLogits, new Shape(4, 5));
         x.RequiresGrad = true;
         using var t = Tensor.FromInts([-100, -100, -100, -100], new Shape(4));
         using var mean = Ops.CrossEntropy(x, t);
         Assert.True(float.IsNaN(mean.Item()));
+        mean.Backward(); // torch: the gradient of the all-ignored mean is zero, not NaN
+        Assert.All(x.Grad!.ToArray(), g => Assert.Equal(0f, g));
         using var sum = Ops.CrossEntropy(x, t, LossReduction.Sum);
         Assert.Equal(0f, sum.Item());
         sum.Backward();

@@ -11,14 +11,14 @@ public static partial class Ops
     /// Backward: dx = y ⊙ (dy − Σ dy ⊙ y).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="x"/> is rank 0 or not a float tensor.</exception>
-    public static unsafe Tensor Softmax(Tensor x) => SoftmaxCore(x, log: false);
+    public static Tensor Softmax(Tensor x) => SoftmaxCore(x, log: false);
 
     /// <summary>
     /// Log-softmax over the last dimension: yᵢ = (xᵢ − max x) − log Σⱼ exp(xⱼ − max x) in f32 (torch.log_softmax(x, -1)).
     /// An all −∞ row (or one with NaN or +∞) becomes NaN, as in PyTorch. Backward: dx = dy − exp(y) · Σ dy.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="x"/> is rank 0 or not a float tensor.</exception>
-    public static unsafe Tensor LogSoftmax(Tensor x) => SoftmaxCore(x, log: true);
+    public static Tensor LogSoftmax(Tensor x) => SoftmaxCore(x, log: true);
 
     private static unsafe Tensor SoftmaxCore(Tensor x, bool log)
     {
