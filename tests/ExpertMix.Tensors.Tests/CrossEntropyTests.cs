@@ -5,6 +5,7 @@ using static ExpertMix.Tensors.Tests.NnTestUtil;
 
 namespace ExpertMix.Tensors.Tests;
 
+[Collection("EngineThreads")]
 public class CrossEntropyTests
 {
     [Fact]
@@ -124,6 +125,21 @@ public class CrossEntropyTests
         using var t64 = Tensor.FromBytes(bytes, new Shape(4), DType.I64);
         Assert.Equal(Ops.CrossEntropy(x, t32, ignoreIndex: 2).Item(), Ops.CrossEntropy(x, t64, ignoreIndex: 2).Item());
         Assert.Equal(3.0582447052001953f, Ops.CrossEntropy(x, t32, ignoreIndex: 2).Item(), 5);
+    }
+
+    [Fact]
+    public void CrossEntropy_over_batch_and_time_equals_flattened_rows()
+    {
+        var rng = new Rng(45);
+        using var x = Randn(rng, 2, 3, 7);
+        using var t = Tensor.FromInts([1, -100, 6, 0, 2, 2], new Shape(2, 3));
+        using var xf = x.Reshape(6, 7);
+        using var tf = t.Reshape(6);
+        Assert.Equal(Ops.CrossEntropy(xf, tf).Item(), Ops.CrossEntropy(x, t).Item());
+        using var none = Ops.CrossEntropy(x, t, LossReduction.None);
+        Assert.Equal(new Shape(2, 3), none.Shape);
+        using var noneFlat = Ops.CrossEntropy(xf, tf, LossReduction.None);
+        TensorAssert.BitEqual(noneFlat.ToArray(), none.ToArray(), "[B, T, V] vs [B·T, V]");
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using static ExpertMix.Tensors.Tests.NnTestUtil;
 
 namespace ExpertMix.Tensors.Tests;
 
+[Collection("EngineThreads")]
 public class NormTests
 {
     [Fact]
