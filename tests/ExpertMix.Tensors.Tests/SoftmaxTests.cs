@@ -24,6 +24,9 @@ public class SoftmaxTests
             TensorAssert.RelativeClose(e, a.AsSpan(0, n), Tolerances.SimdRelative, $"softmax n={n}");
             TailIsNaN(a, n, $"softmax n={n}");
 
+            float shift = n == 0 ? 0f : x[0];
+            TensorAssert.RelativeClose([SoftmaxKernels.SumExpScalar(x, shift)], [SoftmaxKernels.SumExp(x, shift)], Tolerances.SimdRelative, $"sum_exp n={n}");
+
             var inPlace = (float[])x.Clone();
             SoftmaxKernels.Softmax(inPlace, inPlace);
             TensorAssert.BitEqual(a.AsSpan(0, n), inPlace, $"softmax in place n={n}");

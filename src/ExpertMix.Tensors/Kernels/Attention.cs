@@ -84,9 +84,7 @@ internal static unsafe partial class AttentionKernels
         if (simd)
         {
             max = TensorPrimitives.Max(sc);
-            TensorPrimitives.Subtract(sc, max, sc);
-            TensorPrimitives.Exp(sc, sc);
-            sum = TensorPrimitives.Sum(sc);
+            sum = SoftmaxKernels.ExpShiftSum(sc, max, sc);
             TensorPrimitives.Multiply(sc, 1f / sum, sc);
             if (Vector512.IsHardwareAccelerated && dh >= 16) AccumulateBlocked(sc, v, dh, o);
             else

@@ -9,7 +9,7 @@ namespace ExpertMix.Tensors.Kernels;
 /// NaN: a row containing NaN, or whose maximum is ±∞ (all −∞, or any +∞), yields NaN everywhere, as in torch.
 /// The SIMD paths use <see cref="TensorPrimitives"/>; the <c>*Scalar</c> twins are the plain-loop references.
 /// </summary>
-public static class SoftmaxKernels
+public static partial class SoftmaxKernels
 {
     /// <summary>destination = softmax(x). destination may alias x.</summary>
     public static void Softmax(ReadOnlySpan<float> x, Span<float> destination)
@@ -18,9 +18,7 @@ public static class SoftmaxKernels
         if (x.Length == 0) return;
         destination = destination[..x.Length];
         float max = TensorPrimitives.Max(x);
-        TensorPrimitives.Subtract(x, max, destination);
-        TensorPrimitives.Exp(destination, destination);
-        float sum = TensorPrimitives.Sum(destination);
+        float sum = ExpShiftSum(x, max, destination);
         TensorPrimitives.Multiply(destination, 1f / sum, destination);
     }
 
@@ -63,22 +61,6 @@ public static class SoftmaxKernels
         float max = MaxScalar(x);
         float logSum = MathF.Log(SumExpScalar(x, max));
         for (int i = 0; i < x.Length; i++) destination[i] = x[i] - max - logSum;
-    }
-
-    /// <summary>Σ exp(xᵢ − <paramref name="shift"/>) in f32 (SIMD exp in chunks of 256; no scratch needed).</summary>
-    public static float SumExp(ReadOnlySpan<float> x, float shift)
-    {
-        Span<float> buf = stackalloc float[256];
-        float sum = 0f;
-        for (int i = 0; i < x.Length; i += 256)
-        {
-            var chunk = x.Slice(i, Math.Min(256, x.Length - i));
-            var b = buf[..chunk.Length];
-            TensorPrimitives.Subtract(chunk, shift, b);
-            TensorPrimitives.Exp(b, b);
-            sum += TensorPrimitives.Sum(b);
-        }
-        return sum;
     }
 
     /// <summary>Scalar reference twin of <see cref="SumExp"/>.</summary>
