@@ -7,7 +7,8 @@ namespace ExpertMix.Tensors.Kernels;
 /// Softmax-family kernels over one row (the last dimension), PyTorch semantics in f32:
 /// softmax(x)ᵢ = exp(xᵢ − max x) · (1 / Σⱼ exp(xⱼ − max x)); log_softmax(x)ᵢ = xᵢ − (max x + log Σⱼ exp(xⱼ − max x)).
 /// NaN: a row containing NaN, or whose maximum is ±∞ (all −∞, or any +∞), yields NaN everywhere, as in torch.
-/// The SIMD paths use <see cref="TensorPrimitives"/>; the <c>*Scalar</c> twins are the plain-loop references.
+/// The SIMD paths use <see cref="TensorPrimitives"/> plus fused Vector512/256/128 exp-and-sum loops (Softmax.Fused.cs);
+/// the <c>*Scalar</c> twins are the plain-loop references.
 /// </summary>
 public static partial class SoftmaxKernels
 {
