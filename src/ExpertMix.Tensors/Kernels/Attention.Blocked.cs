@@ -1,0 +1,86 @@
+// AVX-512 blocked inner loops of attention: four keys per pass share each q load; four value rows per o update.
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+
+namespace ExpertMix.Tensors.Kernels;
+
+internal static unsafe partial class AttentionKernels
+{
+    /// <summary>sc[s] = q·k_s for s &lt; sc.Length, four keys at a time with Vector512 (tails via TensorPrimitives.Dot).</summary>
+    private static void DotsBlocked(float* q, float* k, int dh, Span<float> sc)
+    {
+        int n = sc.Length, s = 0, dv = dh & ~15;
+        for (; s + 4 <= n; s += 4)
+        {
+            float* k0 = k + (long)s * dh, k1 = k0 + dh, k2 = k1 + dh, k3 = k2 + dh;
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int d = 0; d < dv; d += 16)
+            {
+                var qv = Vector512.Load(q + d);
+                a0 += qv * Vector512.Load(k0 + d);
+                a1 += qv * Vector512.Load(k1 + d);
+                a2 += qv * Vector512.Load(k2 + d);
+                a3 += qv * Vector512.Load(k3 + d);
+            }
+            float d0 = Vector512.Sum(a0), d1 = Vector512.Sum(a1), d2 = Vector512.Sum(a2), d3 = Vector512.Sum(a3);
+            for (int d = dv; d < dh; d++)
+            {
+                d0 += q[d] * k0[d];
+                d1 += q[d] * k1[d];
+                d2 += q[d] * k2[d];
+                d3 += q[d] * k3[d];
+            }
+            sc[s] = d0;
+            sc[s + 1] = d1;
+            sc[s + 2] = d2;
+            sc[s + 3] = d3;
+        }
+        var qRow = new ReadOnlySpan<float>(q, dh);
+        for (; s < n; s++) sc[s] = TensorPrimitives.Dot(qRow, new ReadOnlySpan<float>(k + (long)s * dh, dh));
+    }
+
+    /// <summary>o += Σₛ p[s]·v_s in key order (each element updated as ((o + p₀v₀) + p₁v₁) + …), four value rows per pass.</summary>
+    private static void AccumulateBlocked(ReadOnlySpan<float> p, float* v, int dh, float* o)
+    {
+        int n = p.Length, s = 0, dv = dh & ~15;
+        var oRow = new Span<float>(o, dh);
+        for (; s + 4 <= n; s += 4)
+        {
+            float* v0 = v + (long)s * dh, v1 = v0 + dh, v2 = v1 + dh, v3 = v2 + dh;
+            float p0 = p[s], p1 = p[s + 1], p2 = p[s + 2], p3 = p[s + 3];
+            var b0 = Vector512.Create(p0);
+            var b1 = Vector512.Create(p1);
+            var b2 = Vector512.Create(p2);
+            var b3 = Vector512.Create(p3);
+            for (int d = 0; d < dv; d += 16)
+            {
+                var acc = Vector512.Load(o + d);
+                acc += Vector512.Load(v0 + d) * b0;
+                acc += Vector512.Load(v1 + d) * b1;
+                acc += Vector512.Load(v2 + d) * b2;
+                acc += Vector512.Load(v3 + d) * b3;
+                acc.Store(o + d);
+            }
+            for (int d = dv; d < dh; d++) o[d] = o[d] + v0[d] * p0 + v1[d] * p1 + v2[d] * p2 + v3[d] * p3;
+        }
+        for (; s < n; s++) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(v + (long)s * dh, dh), p[s], oRow, oRow);
+    }
+
+    /// <summary>dk += q·a and dv += dO·b over one key row (Vector512 body, scalar tail; separate multiply and add).</summary>
+    private static void AxpyPair(float* q, float a, float* dk, float* dO, float b, float* dv, int dh)
+    {
+        int dvEnd = dh & ~15, d = 0;
+        var va = Vector512.Create(a);
+        var vb = Vector512.Create(b);
+        for (; d < dvEnd; d += 16)
+        {
+            (Vector512.Load(dk + d) + Vector512.Load(q + d) * va).Store(dk + d);
+            (Vector512.Load(dv + d) + Vector512.Load(dO + d) * vb).Store(dv + d);
+        }
+        for (; d < dh; d++)
+        {
+            dk[d] += q[d] * a;
+            dv[d] += dO[d] * b;
+        }
+    }
+}

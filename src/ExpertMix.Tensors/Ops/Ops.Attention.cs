@@ -1,0 +1,75 @@
+// Differentiable causal scaled-dot-product attention with grouped-query (GQA/MQA) heads and an optional additive mask.
+using ExpertMix.Tensors.Kernels;
+
+namespace ExpertMix.Tensors;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// o = softmax(q·kᵀ·scale + mask [+ causal]) · v per (batch, query head), f32.
+    /// Shapes: <paramref name="q"/> [B, H, T, Dh]; <paramref name="k"/>, <paramref name="v"/> [B, Hkv, S, Dh] with
+    /// H % Hkv == 0 (query head h uses kv head h / (H/Hkv); Hkv = 1 is MQA); optional additive
+    /// <paramref name="mask"/> [1 or B, 1 or H, T, S] (0 keeps, −∞ or a large negative drops; for left padding).
+    /// <paramref name="causal"/>: the T queries are the last T of the S key positions (KV-cache decode: offset S − T), so
+    /// query t sees keys s ≤ S − T + t. <paramref name="scale"/> defaults to 1/√Dh. Output [B, H, T, Dh].
+    /// The forward keeps one score row per thread (no [T, S] matrix) and saves the row log-sum-exp; the fused
+    /// backward returns dq, dk, dv (dk/dv summed over the query heads of each group). The mask gets no gradient.
+    /// NaN: a query row whose visible scores are all −∞ yields NaN, like PyTorch's softmax.
+    /// </summary>
+    /// <exception cref="ArgumentException">Ranks/shapes are inconsistent, H % Hkv ≠ 0, or causal with T &gt; S.</exception>
+    public static unsafe Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor? mask = null, bool causal = true, float? scale = null)
+    {
+        ArgumentNullException.ThrowIfNull(q);
+        ArgumentNullException.ThrowIfNull(k);
+        ArgumentNullException.ThrowIfNull(v);
+        const string op = "ScaledDotProductAttention";
+        if (q.Rank != 4 || k.Rank != 4 || v.Rank != 4) throw new ArgumentException($"{op}: q {q.Shape}, k {k.Shape}, v {v.Shape} must be rank 4 ([B, H, T, Dh], [B, Hkv, S, Dh])", nameof(q));
+        NnOpsSupport.RequireFloat(q, op, nameof(q));
+        NnOpsSupport.RequireFloat(k, op, nameof(k));
+        NnOpsSupport.RequireFloat(v, op, nameof(v));
+        int b = q.Size(0), h = q.Size(1), t = q.Size(2), dh = q.Size(3), hkv = k.Size(1), s = k.Size(2);
+        if (k.Size(0) != b || k.Size(3) != dh || v.Shape != k.Shape) throw new ArgumentException($"{op}: k {k.Shape} and v {v.Shape} must be [{b}, Hkv, S, {dh}] for q {q.Shape}", nameof(k));
+        if (hkv == 0 || h % hkv != 0) throw new ArgumentException($"{op}: query heads {h} must be a multiple of kv heads {hkv} (q {q.Shape}, k {k.Shape})", nameof(k));
+        if (causal && t > s) throw new ArgumentException($"{op}: causal attention needs T ≤ S (q {q.Shape}, k {k.Shape})", nameof(q));
+        int maskB = 1, maskH = 1;
+        if (mask is not null)
+        {
+            NnOpsSupport.RequireFloat(mask, op, nameof(mask));
+            if (mask.Rank != 4 || mask.Size(0) is not 1 && mask.Size(0) != b || mask.Size(1) is not 1 && mask.Size(1) != h || mask.Size(2) != t || mask.Size(3) != s)
+            {
+                throw new ArgumentException($"{op}: mask {mask.Shape} must be [1 or {b}, 1 or {h}, {t}, {s}]", nameof(mask));
+            }
+            maskB = mask.Size(0);
+            maskH = mask.Size(1);
+        }
+        float sc = scale ?? 1f / MathF.Sqrt(dh);
+
+        var qc = NnOpsSupport.DenseF32(q);
+        var kc = NnOpsSupport.DenseF32(k);
+        var vc = NnOpsSupport.DenseF32(v);
+        var mc = mask is null ? null : NnOpsSupport.DenseF32(mask);
+        var y = Tensor.Empty(q.Shape);
+        var lse = Tensor.Empty(Shape.Wrap([b, h, t]));
+        var args = new AttentionArgs(b, h, hkv, t, s, dh, sc, causal, mc is null ? null : mc.DataPointer, maskB, maskH);
+        AttentionKernels.Forward(args, qc.DataPointer, kc.DataPointer, vc.DataPointer, y.DataPointer, lse.DataPointer, simd: true);
+
+        if (!Autograd.ShouldRecord(q, k, v))
+        {
+            foreach (var tmp in new[] { qc, kc, vc, mc, lse }) tmp?.Dispose();
+            return y;
+        }
+        var saved = y.Detach();
+        Tensor[] inputs = mask is null ? [q, k, v] : [q, k, v, mask];
+        return y.WithGradFn(new GradNode("ScaledDotProductAttention", inputs, g =>
+        {
+            using var gc = NnOpsSupport.DenseF32(g);
+            var dq = Tensor.Empty(q.Shape);
+            var dk = Tensor.Empty(k.Shape);
+            var dv = Tensor.Empty(v.Shape);
+            var a = new AttentionArgs(b, h, hkv, t, s, dh, sc, causal, mc is null ? null : mc.DataPointer, maskB, maskH);
+            AttentionKernels.Backward(a, qc.DataPointer, kc.DataPointer, vc.DataPointer, saved.DataPointer, lse.DataPointer, gc.DataPointer,
+                dq.DataPointer, dk.DataPointer, dv.DataPointer, simd: true);
+            return mask is null ? [dq, dk, dv] : [dq, dk, dv, null];
+        }));
+    }
+}

@@ -1,0 +1,45 @@
+// Differentiable softmax and log-softmax over the last dimension.
+using ExpertMix.Tensors.Kernels;
+
+namespace ExpertMix.Tensors;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// Softmax over the last dimension: yᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x), computed in f32 (torch.softmax(x, -1)).
+    /// Output: same shape, F32. A row that is entirely −∞ (or contains NaN or +∞) becomes NaN, exactly as in PyTorch.
+    /// Backward: dx = y ⊙ (dy − Σ dy ⊙ y).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="x"/> is rank 0 or not a float tensor.</exception>
+    public static Tensor Softmax(Tensor x) => SoftmaxCore(x, log: false);
+
+    /// <summary>
+    /// Log-softmax over the last dimension: yᵢ = (xᵢ − max x) − log Σⱼ exp(xⱼ − max x) in f32 (torch.log_softmax(x, -1)).
+    /// An all −∞ row (or one with NaN or +∞) becomes NaN, as in PyTorch. Backward: dx = dy − exp(y) · Σ dy.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="x"/> is rank 0 or not a float tensor.</exception>
+    public static Tensor LogSoftmax(Tensor x) => SoftmaxCore(x, log: true);
+
+    private static unsafe Tensor SoftmaxCore(Tensor x, bool log)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        string name = log ? "LogSoftmax" : "Softmax";
+        if (x.Rank == 0) throw new ArgumentException($"{name}: input {x.Describe()} must have at least one dimension", nameof(x));
+        NnOpsSupport.RequireFloat(x, name, nameof(x));
+        int cols = x.Size(-1), rows = NnOpsSupport.Rows(x, cols);
+        var y = Tensor.Empty(x.Shape);
+        using (var xc = NnOpsSupport.DenseF32(x)) SoftmaxKernels.ForRows(xc.DataPointer, y.DataPointer, rows, cols, log);
+        if (Autograd.ShouldRecord(x))
+        {
+            var saved = y.Detach();
+            y.WithGradFn(new GradNode(name, [x], g =>
+            {
+                using var gc = NnOpsSupport.DenseF32(g);
+                var dx = Tensor.Empty(saved.Shape);
+                SoftmaxKernels.BackwardRows(saved.DataPointer, gc.DataPointer, dx.DataPointer, rows, cols, log);
+                return [dx];
+            }));
+        }
+        return y;
+    }
+}
