@@ -1,0 +1,121 @@
+// GEMM packing: op(A) blocks into MR-tall row panels, op(B) (f32 or bf16) into NR-wide column panels [panel][k][NR].
+namespace ExpertMix.Tensors.Kernels;
+
+public static unsafe partial class Gemm
+{
+    /// <summary>
+    /// Packs rows [i0, i0+mc) × columns [p0, p0+kc) of op(A) into ⌈mc/MR⌉ panels laid out [panel][p][MR]
+    /// (rows beyond mc are zero).
+    /// </summary>
+    internal static void PackA(Transpose transA, float* a, long lda, int i0, int mc, int p0, int kc, float* dst)
+    {
+        int mr = Mr;
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            float* d = dst + (long)(ir / mr) * kc * mr;
+            if (transA == Transpose.No)
+            {
+                float* src = a + (i0 + ir) * lda + p0;
+                if (rows == mr && mr == 8)
+                {
+                    float* r0 = src, r1 = src + lda, r2 = src + 2 * lda, r3 = src + 3 * lda;
+                    float* r4 = src + 4 * lda, r5 = src + 5 * lda, r6 = src + 6 * lda, r7 = src + 7 * lda;
+                    for (int p = 0; p < kc; p++, d += 8)
+                    {
+                        d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p];
+                        d[4] = r4[p]; d[5] = r5[p]; d[6] = r6[p]; d[7] = r7[p];
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, d += mr)
+                    {
+                        int ii = 0;
+                        for (; ii < rows; ii++) d[ii] = src[ii * lda + p];
+                        for (; ii < mr; ii++) d[ii] = 0;
+                    }
+                }
+            }
+            else
+            {
+                float* src = a + p0 * lda + i0 + ir;
+                for (int p = 0; p < kc; p++, d += mr)
+                {
+                    float* s = src + p * lda;
+                    int ii = 0;
+                    for (; ii < rows; ii++) d[ii] = s[ii];
+                    for (; ii < mr; ii++) d[ii] = 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs op(B) (k×n, f32) into ⌈n/NR⌉ panels [panel][p][NR], zero-padding the last panel; panels are split over threads.</summary>
+    internal static void PackB(Transpose transB, int n, int k, float* b, long ldb, float* dst, int threads)
+    {
+        int nr = Nr;
+        int panels = (n + nr - 1) / nr;
+        int want = (int)Math.Clamp((double)n * k / 262144, 1, threads);
+        Par.ForThreads(panels, want, (s, e) =>
+        {
+            for (int jp = s; jp < e; jp++) PackBPanel(transB, n, k, b, ldb, jp, dst + (long)jp * k * nr);
+        });
+    }
+
+    private static void PackBPanel(Transpose transB, int n, int k, float* b, long ldb, int jp, float* d)
+    {
+        int nr = Nr;
+        int j0 = jp * nr, cols = Math.Min(nr, n - j0);
+        if (transB == Transpose.No)
+        {
+            for (int p = 0; p < k; p++, d += nr)
+            {
+                float* s = b + p * ldb + j0;
+                if (cols == nr) new ReadOnlySpan<float>(s, nr).CopyTo(new Span<float>(d, nr));
+                else
+                {
+                    int jj = 0;
+                    for (; jj < cols; jj++) d[jj] = s[jj];
+                    for (; jj < nr; jj++) d[jj] = 0;
+                }
+            }
+        }
+        else
+        {
+            // op(B)[p, j] = B[j, p]: panel column jj is row j0+jj of B (the [out, in] weight layout).
+            if (cols < nr) new Span<float>(d, k * nr).Clear();
+            for (int jj = 0; jj < cols; jj++)
+            {
+                float* s = b + (j0 + jj) * ldb;
+                float* o = d + jj;
+                for (int p = 0; p < k; p++) o[(long)p * nr] = s[p];
+            }
+        }
+    }
+
+    /// <summary>Packs op(B) from bf16 storage (bits as ushort), converting exactly to f32 while packing.</summary>
+    internal static void PackBBf16(Transpose transB, int n, int k, ushort* b, long ldb, float* dst, int threads)
+    {
+        int nr = Nr;
+        int panels = (n + nr - 1) / nr;
+        int want = (int)Math.Clamp((double)n * k / 262144, 1, threads);
+        Par.ForThreads(panels, want, (s, e) =>
+        {
+            for (int jp = s; jp < e; jp++)
+            {
+                float* d = dst + (long)jp * k * nr;
+                int j0 = jp * nr, cols = Math.Min(nr, n - j0);
+                if (cols < nr) new Span<float>(d, k * nr).Clear();
+                for (int jj = 0; jj < cols; jj++)
+                {
+                    for (int p = 0; p < k; p++)
+                    {
+                        ushort bits = transB == Transpose.Yes ? b[(j0 + jj) * ldb + p] : b[p * ldb + j0 + jj];
+                        d[(long)p * nr + jj] = BitConverter.Int32BitsToSingle(bits << 16);
+                    }
+                }
+            }
+        });
+    }
+}

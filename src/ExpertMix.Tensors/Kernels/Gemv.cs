@@ -1,0 +1,148 @@
+// GEMV for single-token decode: y[n] = alpha·W[n,:]·x + beta·y[n] streaming a row-major f32 or bf16 weight once.
+using System.Runtime.Intrinsics;
+
+namespace ExpertMix.Tensors.Kernels;
+
+/// <summary>
+/// Matrix-vector products against a row-major weight W[N×K] (the torch Linear layout): y = alpha·W·x + beta·y.
+/// Rows are processed in fixed groups of four (threads split over those groups), each row reduced by one thread
+/// in a fixed order, so results are bit-identical for any <see cref="Engine.Threads"/>. beta 0: y is not read.
+/// NaN/Inf in W or x propagate.
+/// </summary>
+public static unsafe class Gemv
+{
+    [ThreadStatic] private static GemmBuffer? t_x;
+
+    /// <summary>y[i] = alpha·Σₚ W[i·ldw + p]·x[p·incx] + beta·y[i] for i &lt; n (f32 weight).</summary>
+    public static void RowMajor(int n, int k, float alpha, float* w, long ldw, float* x, long incx, float beta, float* y, int threads)
+        => Run(n, k, alpha, w, null, ldw, x, incx, beta, y, threads);
+
+    /// <summary>As <see cref="RowMajor"/> with a bf16 weight (raw bits), widened exactly to f32 in registers.</summary>
+    public static void RowMajorBf16(int n, int k, float alpha, ushort* w, long ldw, float* x, long incx, float beta, float* y, int threads)
+        => Run(n, k, alpha, null, w, ldw, x, incx, beta, y, threads);
+
+    private static void Run(int n, int k, float alpha, float* wf, ushort* wb, long ldw, float* x, long incx, float beta, float* y, int threads)
+    {
+        if (n <= 0) return;
+        if (ldw < Math.Max(1, k)) throw new ArgumentException($"ldw {ldw} < k {k}", nameof(ldw));
+        GemmBuffer? gathered = null;
+        if (incx != 1 && k > 0)
+        {
+            gathered = GemmBuffer.Ensure(ref t_x, k);
+            for (int p = 0; p < k; p++) gathered.Pointer[p] = x[p * incx];
+            x = gathered.Pointer;
+        }
+        int groups = (n + 3) / 4;
+        long bytes = (long)n * k * (wb != null ? 2 : 4);
+        int want = (int)Math.Clamp(bytes / 131072, 1, threads);
+        Par.ForThreads(groups, want, (s, e) =>
+        {
+            for (int g = s; g < e; g++)
+            {
+                int r0 = g * 4, rows = Math.Min(4, n - r0);
+                if (rows == 4)
+                {
+                    if (wb != null) Rows4Bf16(k, wb + r0 * ldw, ldw, x, y + r0, alpha, beta);
+                    else Rows4(k, wf + r0 * ldw, ldw, x, y + r0, alpha, beta);
+                }
+                else
+                {
+                    for (int r = r0; r < r0 + rows; r++)
+                    {
+                        float s1 = wb != null ? DotBf16(k, wb + r * ldw, x) : Dot(k, wf + r * ldw, x);
+                        y[r] = Finish(s1, alpha, beta, y[r]);
+                    }
+                }
+            }
+        });
+        gathered?.KeepAlive();
+    }
+
+    private static float Finish(float s, float alpha, float beta, float y) => beta == 0 ? alpha * s : alpha * s + beta * y;
+
+    // Four rows share each load of x; every row uses exactly the arithmetic of Dot (two accumulators per vector width).
+    private static void Rows4(int k, float* w, long ldw, float* x, float* y, float alpha, float beta)
+    {
+        for (int r = 0; r < 4; r++) y[r] = Finish(Dot(k, w + r * ldw, x), alpha, beta, y[r]);
+    }
+
+    private static void Rows4Bf16(int k, ushort* w, long ldw, float* x, float* y, float alpha, float beta)
+    {
+        for (int r = 0; r < 4; r++) y[r] = Finish(DotBf16(k, w + r * ldw, x), alpha, beta, y[r]);
+    }
+
+    /// <summary>Σₚ w[p]·x[p]: Vector512/256 lanes with two accumulators, a fixed horizontal sum, then a scalar tail.</summary>
+    internal static float Dot(int k, float* w, float* x)
+    {
+        int p = 0;
+        float s = 0;
+        if (Vector512.IsHardwareAccelerated && k >= 32)
+        {
+            Vector512<float> a0 = default, a1 = default;
+            for (; p + 32 <= k; p += 32)
+            {
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w + p), Vector512.Load(x + p), a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(w + p + 16), Vector512.Load(x + p + 16), a1);
+            }
+            s = Vector512.Sum(a0 + a1);
+        }
+        else if (Vector256.IsHardwareAccelerated && k >= 16)
+        {
+            Vector256<float> a0 = default, a1 = default;
+            for (; p + 16 <= k; p += 16)
+            {
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w + p), Vector256.Load(x + p), a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w + p + 8), Vector256.Load(x + p + 8), a1);
+            }
+            s = Vector256.Sum(a0 + a1);
+        }
+        for (; p < k; p++) s += w[p] * x[p];
+        return s;
+    }
+
+    /// <summary>Σₚ float(w[p])·x[p] for bf16 bits w (same order as <see cref="Dot"/>).</summary>
+    internal static float DotBf16(int k, ushort* w, float* x)
+    {
+        int p = 0;
+        float s = 0;
+        if (Vector512.IsHardwareAccelerated && k >= 32)
+        {
+            Vector512<float> a0 = default, a1 = default;
+            for (; p + 32 <= k; p += 32)
+            {
+                var bits = Vector512.Load(w + p);
+                var lo = Vector512.ShiftLeft(Vector512.WidenLower(bits), 16).AsSingle();
+                var hi = Vector512.ShiftLeft(Vector512.WidenUpper(bits), 16).AsSingle();
+                a0 = Vector512.FusedMultiplyAdd(lo, Vector512.Load(x + p), a0);
+                a1 = Vector512.FusedMultiplyAdd(hi, Vector512.Load(x + p + 16), a1);
+            }
+            s = Vector512.Sum(a0 + a1);
+        }
+        else if (Vector256.IsHardwareAccelerated && k >= 16)
+        {
+            Vector256<float> a0 = default, a1 = default;
+            for (; p + 16 <= k; p += 16)
+            {
+                var bits = Vector256.Load(w + p);
+                var lo = Vector256.ShiftLeft(Vector256.WidenLower(bits), 16).AsSingle();
+                var hi = Vector256.ShiftLeft(Vector256.WidenUpper(bits), 16).AsSingle();
+                a0 = Vector256.FusedMultiplyAdd(lo, Vector256.Load(x + p), a0);
+                a1 = Vector256.FusedMultiplyAdd(hi, Vector256.Load(x + p + 8), a1);
+            }
+            s = Vector256.Sum(a0 + a1);
+        }
+        for (; p < k; p++) s += BitConverter.Int32BitsToSingle(w[p] << 16) * x[p];
+        return s;
+    }
+
+    /// <summary>Scalar reference: y[i] = alpha·Σₚ W[i·ldw + p]·x[p] + beta·y[i] (f32 accumulator, increasing p).</summary>
+    public static void Reference(int n, int k, float alpha, ReadOnlySpan<float> w, long ldw, ReadOnlySpan<float> x, float beta, Span<float> y)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            float s = 0;
+            for (int p = 0; p < k; p++) s += w[(int)(i * ldw + p)] * x[p];
+            y[i] = Finish(s, alpha, beta, y[i]);
+        }
+    }
+}
