@@ -32,6 +32,21 @@ public static unsafe partial class Gemm
         weight.KeepAlive();
     }
 
+    /// <summary>Span overload of <see cref="SgemmPacked(Transpose, int, float, float*, long, PackedWeight, float, float*, long)"/>.</summary>
+    /// <exception cref="ArgumentException">A span is too short for its shape and leading dimension.</exception>
+    public static void SgemmPacked(Transpose transA, int m, float alpha, ReadOnlySpan<float> a, long lda, PackedWeight weight, float beta, Span<float> c, long ldc)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        int k = weight.InFeatures;
+        CheckSpan(a.Length, transA == Transpose.No ? m : k, transA == Transpose.No ? k : m, lda, nameof(a));
+        CheckSpan(c.Length, m, weight.OutFeatures, ldc, nameof(c));
+        fixed (float* pa = a)
+        fixed (float* pc = c)
+        {
+            SgemmPacked(transA, m, alpha, pa, lda, weight, beta, pc, ldc);
+        }
+    }
+
     /// <summary>
     /// C[m×n] = alpha·op(A)·op(B) + beta·C with B stored as bf16 bits (exactly widened to f32; f32 accumulate).
     /// Same conventions as <see cref="Sgemm(Transpose, Transpose, int, int, int, float, float*, long, float*, long, float, float*, long)"/>.

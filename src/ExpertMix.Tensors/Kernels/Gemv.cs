@@ -17,9 +17,36 @@ public static unsafe class Gemv
     public static void RowMajor(int n, int k, float alpha, float* w, long ldw, float* x, long incx, float beta, float* y, int threads)
         => Run(n, k, alpha, w, null, ldw, x, incx, beta, y, threads);
 
-    /// <summary>As <see cref="RowMajor"/> with a bf16 weight (raw bits), widened exactly to f32 in registers.</summary>
+    /// <summary>As <see cref="RowMajor(int, int, float, float*, long, float*, long, float, float*, int)"/> with a bf16 weight (raw bits), widened exactly to f32 in registers.</summary>
     public static void RowMajorBf16(int n, int k, float alpha, ushort* w, long ldw, float* x, long incx, float beta, float* y, int threads)
         => Run(n, k, alpha, null, w, ldw, x, incx, beta, y, threads);
+
+    /// <summary>Span overload: y = alpha·W·x + beta·y for W [n×k] (row stride <paramref name="ldw"/>), all threads.</summary>
+    /// <exception cref="ArgumentException">A span is too short.</exception>
+    public static void RowMajor(int n, int k, float alpha, ReadOnlySpan<float> w, long ldw, ReadOnlySpan<float> x, float beta, Span<float> y)
+    {
+        CheckSpans(n, k, w.Length, ldw, x.Length, y.Length);
+        fixed (float* pw = w, px = x, py = y) RowMajor(n, k, alpha, pw, ldw, px, 1, beta, py, Engine.Threads);
+    }
+
+    /// <summary>Span overload of <see cref="RowMajorBf16(int, int, float, ushort*, long, float*, long, float, float*, int)"/>, all threads.</summary>
+    /// <exception cref="ArgumentException">A span is too short.</exception>
+    public static void RowMajorBf16(int n, int k, float alpha, ReadOnlySpan<ushort> w, long ldw, ReadOnlySpan<float> x, float beta, Span<float> y)
+    {
+        CheckSpans(n, k, w.Length, ldw, x.Length, y.Length);
+        fixed (ushort* pw = w)
+        fixed (float* px = x, py = y)
+        {
+            RowMajorBf16(n, k, alpha, pw, ldw, px, 1, beta, py, Engine.Threads);
+        }
+    }
+
+    private static void CheckSpans(int n, int k, int wLength, long ldw, int xLength, int yLength)
+    {
+        Gemm.CheckSpan(wLength, n, k, ldw, "w");
+        if (xLength < k) throw new ArgumentException($"x has {xLength} elements, k = {k}", "x");
+        if (yLength < n) throw new ArgumentException($"y has {yLength} elements, n = {n}", "y");
+    }
 
     private static void Run(int n, int k, float alpha, float* wf, ushort* wb, long ldw, float* x, long incx, float beta, float* y, int threads)
     {

@@ -6,7 +6,7 @@ namespace ExpertMix.Tensors;
 /// <summary>
 /// A weight W[N×K] (torch Linear layout [out, in], dtype F32 or BF16) packed once into the f32 B-panel layout of
 /// <see cref="Gemm"/> (op(B) = Wᵀ, ⌈N/NR⌉ panels of K×NR, bf16 widened exactly to f32), so
-/// <see cref="Ops.Linear(Tensor, PackedWeight, Tensor?)"/> and <see cref="Gemm.SgemmPacked"/> do no per-call packing.
+/// <see cref="Ops.Linear(Tensor, PackedWeight, Tensor?)"/> and <c>Gemm.SgemmPacked</c> do no per-call packing.
 /// The source tensor is retained (one storage reference) for the M = 1 GEMV path, which streams the original
 /// f32/bf16 weight, and for input gradients. Results are bit-identical to the unpacked path.
 /// </summary>
