@@ -163,7 +163,9 @@ public static class BenchCommand
 
     private static double MedianMs(int reps, int warmup, Action body)
     {
-        for (int i = 0; i < warmup; i++) body();
+        // Warm up for at least `warmup` calls and 300 ms so tiered JIT and caches settle before timing.
+        long w0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < warmup || Stopwatch.GetElapsedTime(w0).TotalMilliseconds < 300; i++) body();
         var times = new double[reps];
         for (int i = 0; i < reps; i++)
         {

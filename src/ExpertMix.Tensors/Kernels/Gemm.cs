@@ -1,4 +1,5 @@
 // Single-precision GEMM: C = alpha·op(A)·op(B) + beta·C, row-major, BLIS-style packing + register-tiled micro-kernels.
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -151,6 +152,7 @@ public static unsafe partial class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunRange(Transpose transA, int m, int k, float alpha, float* a, long lda, float* packedB,
         float beta, float* c, long ldc, int m0, int m1, int panel0, int panel1, int n)
     {

@@ -1,4 +1,5 @@
 // GEMM micro-kernels: MR×NR register tiles of f32 FMAs (Vector512 8×32, Vector256 6×16, Vector128 6×8, scalar 4×4).
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ExpertMix.Tensors.Kernels;
@@ -9,6 +10,7 @@ public static unsafe partial class Gemm
     // C[i, j] = alpha·acc (beta 0, C not read) or fma(acc, alpha, beta·C). Edge tiles (mr < MR or nr < NR) go
     // through a stack tile with the same per-element arithmetic, so values never depend on the tile position.
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel8x32(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
@@ -107,6 +109,7 @@ public static unsafe partial class Gemm
         StoreTile(t, 32, c, ldc, alpha, beta, mr, nr, fused: true);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel6x16(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -187,6 +190,7 @@ public static unsafe partial class Gemm
         StoreTile(t, 16, c, ldc, alpha, beta, mr, nr, fused: true);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel6x8(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -268,6 +272,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Scalar twin of the micro-kernels (4×4 tile, unfused multiply-add: used when no FMA hardware exists).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel4x4Scalar(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         float* t = stackalloc float[16];
@@ -283,6 +288,7 @@ public static unsafe partial class Gemm
         StoreTile(t, 4, c, ldc, alpha, beta, mr, nr, fused: false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StoreTile(float* t, int ldt, float* c, long ldc, float alpha, float beta, int mr, int nr, bool fused)
     {
         for (int i = 0; i < mr; i++)

@@ -1,4 +1,6 @@
 // GEMM packing: op(A) blocks into MR-tall row panels, op(B) (f32 or bf16) into NR-wide column panels [panel][k][NR].
+using System.Runtime.CompilerServices;
+
 namespace ExpertMix.Tensors.Kernels;
 
 public static unsafe partial class Gemm
@@ -7,6 +9,7 @@ public static unsafe partial class Gemm
     /// Packs rows [i0, i0+mc) × columns [p0, p0+kc) of op(A) into ⌈mc/MR⌉ panels laid out [panel][p][MR]
     /// (rows beyond mc are zero).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackA(Transpose transA, float* a, long lda, int i0, int mc, int p0, int kc, float* dst)
     {
         int mr = Mr;
@@ -63,6 +66,7 @@ public static unsafe partial class Gemm
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBPanel(Transpose transB, int n, int k, float* b, long ldb, int jp, float* d)
     {
         int nr = Nr;

@@ -1,4 +1,5 @@
 // GEMV for single-token decode: y[n] = alpha·W[n,:]·x + beta·y[n] streaming a row-major f32 or bf16 weight once.
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ExpertMix.Tensors.Kernels;
@@ -62,43 +63,119 @@ public static unsafe class Gemv
         int groups = (n + 3) / 4;
         long bytes = (long)n * k * (wb != null ? 2 : 4);
         int want = (int)Math.Clamp(bytes / 131072, 1, threads);
-        Par.ForThreads(groups, want, (s, e) =>
+        Par.ForThreads(groups, want, (s, e) => Groups(s, e, n, k, alpha, wf, wb, ldw, x, beta, y));
+        gathered?.KeepAlive();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Groups(int s, int e, int n, int k, float alpha, float* wf, ushort* wb, long ldw, float* x, float beta, float* y)
+    {
+        for (int g = s; g < e; g++)
         {
-            for (int g = s; g < e; g++)
+            int r0 = g * 4, rows = Math.Min(4, n - r0);
+            if (rows == 4)
             {
-                int r0 = g * 4, rows = Math.Min(4, n - r0);
-                if (rows == 4)
+                if (wb != null) Rows4Bf16(k, wb + r0 * ldw, ldw, x, y + r0, alpha, beta);
+                else Rows4(k, wf + r0 * ldw, ldw, x, y + r0, alpha, beta);
+            }
+            else
+            {
+                for (int r = r0; r < r0 + rows; r++)
                 {
-                    if (wb != null) Rows4Bf16(k, wb + r0 * ldw, ldw, x, y + r0, alpha, beta);
-                    else Rows4(k, wf + r0 * ldw, ldw, x, y + r0, alpha, beta);
-                }
-                else
-                {
-                    for (int r = r0; r < r0 + rows; r++)
-                    {
-                        float s1 = wb != null ? DotBf16(k, wb + r * ldw, x) : Dot(k, wf + r * ldw, x);
-                        y[r] = Finish(s1, alpha, beta, y[r]);
-                    }
+                    float s1 = wb != null ? DotBf16(k, wb + r * ldw, x) : Dot(k, wf + r * ldw, x);
+                    y[r] = Finish(s1, alpha, beta, y[r]);
                 }
             }
-        });
-        gathered?.KeepAlive();
+        }
     }
 
     private static float Finish(float s, float alpha, float beta, float y) => beta == 0 ? alpha * s : alpha * s + beta * y;
 
-    // Four rows share each load of x; every row uses exactly the arithmetic of Dot (two accumulators per vector width).
+    // Four rows in flight (more memory-level parallelism); each row uses exactly the arithmetic of Dot.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows4(int k, float* w, long ldw, float* x, float* y, float alpha, float beta)
     {
-        for (int r = 0; r < 4; r++) y[r] = Finish(Dot(k, w + r * ldw, x), alpha, beta, y[r]);
+        if (!Vector512.IsHardwareAccelerated || k < 32)
+        {
+            for (int r = 0; r < 4; r++) y[r] = Finish(Dot(k, w + r * ldw, x), alpha, beta, y[r]);
+            return;
+        }
+        float* w0 = w, w1 = w + ldw, w2 = w + 2 * ldw, w3 = w + 3 * ldw;
+        Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        int p = 0;
+        for (; p + 32 <= k; p += 32)
+        {
+            var x0 = Vector512.Load(x + p);
+            var x1 = Vector512.Load(x + p + 16);
+            a00 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + p), x0, a00);
+            a01 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + p + 16), x1, a01);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + p), x0, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + p + 16), x1, a11);
+            a20 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + p), x0, a20);
+            a21 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + p + 16), x1, a21);
+            a30 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + p), x0, a30);
+            a31 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + p + 16), x1, a31);
+        }
+        float s0 = Vector512.Sum(a00 + a01), s1 = Vector512.Sum(a10 + a11), s2 = Vector512.Sum(a20 + a21), s3 = Vector512.Sum(a30 + a31);
+        for (; p < k; p++)
+        {
+            float xp = x[p];
+            s0 += w0[p] * xp;
+            s1 += w1[p] * xp;
+            s2 += w2[p] * xp;
+            s3 += w3[p] * xp;
+        }
+        y[0] = Finish(s0, alpha, beta, y[0]);
+        y[1] = Finish(s1, alpha, beta, y[1]);
+        y[2] = Finish(s2, alpha, beta, y[2]);
+        y[3] = Finish(s3, alpha, beta, y[3]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows4Bf16(int k, ushort* w, long ldw, float* x, float* y, float alpha, float beta)
     {
-        for (int r = 0; r < 4; r++) y[r] = Finish(DotBf16(k, w + r * ldw, x), alpha, beta, y[r]);
+        if (!Vector512.IsHardwareAccelerated || k < 32)
+        {
+            for (int r = 0; r < 4; r++) y[r] = Finish(DotBf16(k, w + r * ldw, x), alpha, beta, y[r]);
+            return;
+        }
+        ushort* w0 = w, w1 = w + ldw, w2 = w + 2 * ldw, w3 = w + 3 * ldw;
+        Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        int p = 0;
+        for (; p + 32 <= k; p += 32)
+        {
+            var x0 = Vector512.Load(x + p);
+            var x1 = Vector512.Load(x + p + 16);
+            var b0 = Vector512.Load(w0 + p);
+            a00 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b0), 16).AsSingle(), x0, a00);
+            a01 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b0), 16).AsSingle(), x1, a01);
+            var b1 = Vector512.Load(w1 + p);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b1), 16).AsSingle(), x0, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b1), 16).AsSingle(), x1, a11);
+            var b2 = Vector512.Load(w2 + p);
+            a20 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b2), 16).AsSingle(), x0, a20);
+            a21 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b2), 16).AsSingle(), x1, a21);
+            var b3 = Vector512.Load(w3 + p);
+            a30 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b3), 16).AsSingle(), x0, a30);
+            a31 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b3), 16).AsSingle(), x1, a31);
+        }
+        float s0 = Vector512.Sum(a00 + a01), s1 = Vector512.Sum(a10 + a11), s2 = Vector512.Sum(a20 + a21), s3 = Vector512.Sum(a30 + a31);
+        for (; p < k; p++)
+        {
+            float xp = x[p];
+            s0 += BitConverter.Int32BitsToSingle(w0[p] << 16) * xp;
+            s1 += BitConverter.Int32BitsToSingle(w1[p] << 16) * xp;
+            s2 += BitConverter.Int32BitsToSingle(w2[p] << 16) * xp;
+            s3 += BitConverter.Int32BitsToSingle(w3[p] << 16) * xp;
+        }
+        y[0] = Finish(s0, alpha, beta, y[0]);
+        y[1] = Finish(s1, alpha, beta, y[1]);
+        y[2] = Finish(s2, alpha, beta, y[2]);
+        y[3] = Finish(s3, alpha, beta, y[3]);
     }
 
     /// <summary>Σₚ w[p]·x[p]: Vector512/256 lanes with two accumulators, a fixed horizontal sum, then a scalar tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float Dot(int k, float* w, float* x)
     {
         int p = 0;
@@ -128,6 +205,7 @@ public static unsafe class Gemv
     }
 
     /// <summary>Σₚ float(w[p])·x[p] for bf16 bits w (same order as <see cref="Dot"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotBf16(int k, ushort* w, float* x)
     {
         int p = 0;
