@@ -36,7 +36,7 @@ public static unsafe partial class Gemm
     internal static readonly KernelKind Kind = SelectKind();
 
     /// <summary>Rows of the register tile.</summary>
-    internal static readonly int Mr = Kind switch { KernelKind.Vector512 => 8, KernelKind.Vector256 => 6, KernelKind.Vector128 => 6, _ => 4 };
+    internal static readonly int Mr = Kind switch { KernelKind.Vector512 => 12, KernelKind.Vector256 => 6, KernelKind.Vector128 => 6, _ => 4 };
 
     /// <summary>Columns of the register tile (also the <see cref="PackedWeight"/> panel width).</summary>
     internal static readonly int Nr = Kind switch { KernelKind.Vector512 => 32, KernelKind.Vector256 => 16, KernelKind.Vector128 => 8, _ => 4 };
@@ -188,7 +188,7 @@ public static unsafe partial class Gemm
     {
         switch (Kind)
         {
-            case KernelKind.Vector512: Kernel8x32(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
+            case KernelKind.Vector512: Kernel12x32(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
             case KernelKind.Vector256: Kernel6x16(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
             case KernelKind.Vector128: Kernel6x8(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
             default: Kernel4x4Scalar(kc, a, b, c, ldc, alpha, beta, mr, nr); break;

@@ -1,6 +1,7 @@
 // GEMM micro-kernels: MR×NR register tiles of f32 FMAs (Vector512 8×32, Vector256 6×16, Vector128 6×8, scalar 4×4).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ExpertMix.Tensors.Kernels;
 
@@ -11,101 +12,145 @@ public static unsafe partial class Gemm
     // through a stack tile with the same per-element arithmetic, so values never depend on the tile position.
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
+    private static void Kernel12x32(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        Vector512<float> c000 = default, c001 = default, c010 = default, c011 = default, c020 = default, c021 = default, c030 = default, c031 = default, c040 = default, c041 = default, c050 = default, c051 = default, c060 = default, c061 = default, c070 = default, c071 = default, c080 = default, c081 = default, c090 = default, c091 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+        for (int i = 0; i < 12; i++)
+        {
+            // Pull the C tile toward L1 while the FMA loop runs (its rows are touched only at the end).
+            float* ci = c + i * ldc;
+            Sse.Prefetch0(ci);
+            Sse.Prefetch0(ci + 16);
+            Sse.Prefetch0(ci + 31);
+        }
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b + 0);
             var b1 = Vector512.Load(b + 16);
-            var a0 = Vector512.Create(a[0]);
-            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector512.Create(a[1]);
-            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
-            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector512.Create(a[2]);
-            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
-            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector512.Create(a[3]);
-            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
-            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector512.Create(a[4]);
-            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
-            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector512.Create(a[5]);
-            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
-            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
-            var a6 = Vector512.Create(a[6]);
-            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
-            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
-            var a7 = Vector512.Create(a[7]);
-            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
-            c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
-            a += 8;
+            var a00 = Vector512.Create(a[0]);
+            c000 = Vector512.FusedMultiplyAdd(a00, b0, c000);
+            c001 = Vector512.FusedMultiplyAdd(a00, b1, c001);
+            var a01 = Vector512.Create(a[1]);
+            c010 = Vector512.FusedMultiplyAdd(a01, b0, c010);
+            c011 = Vector512.FusedMultiplyAdd(a01, b1, c011);
+            var a02 = Vector512.Create(a[2]);
+            c020 = Vector512.FusedMultiplyAdd(a02, b0, c020);
+            c021 = Vector512.FusedMultiplyAdd(a02, b1, c021);
+            var a03 = Vector512.Create(a[3]);
+            c030 = Vector512.FusedMultiplyAdd(a03, b0, c030);
+            c031 = Vector512.FusedMultiplyAdd(a03, b1, c031);
+            var a04 = Vector512.Create(a[4]);
+            c040 = Vector512.FusedMultiplyAdd(a04, b0, c040);
+            c041 = Vector512.FusedMultiplyAdd(a04, b1, c041);
+            var a05 = Vector512.Create(a[5]);
+            c050 = Vector512.FusedMultiplyAdd(a05, b0, c050);
+            c051 = Vector512.FusedMultiplyAdd(a05, b1, c051);
+            var a06 = Vector512.Create(a[6]);
+            c060 = Vector512.FusedMultiplyAdd(a06, b0, c060);
+            c061 = Vector512.FusedMultiplyAdd(a06, b1, c061);
+            var a07 = Vector512.Create(a[7]);
+            c070 = Vector512.FusedMultiplyAdd(a07, b0, c070);
+            c071 = Vector512.FusedMultiplyAdd(a07, b1, c071);
+            var a08 = Vector512.Create(a[8]);
+            c080 = Vector512.FusedMultiplyAdd(a08, b0, c080);
+            c081 = Vector512.FusedMultiplyAdd(a08, b1, c081);
+            var a09 = Vector512.Create(a[9]);
+            c090 = Vector512.FusedMultiplyAdd(a09, b0, c090);
+            c091 = Vector512.FusedMultiplyAdd(a09, b1, c091);
+            var a10 = Vector512.Create(a[10]);
+            c100 = Vector512.FusedMultiplyAdd(a10, b0, c100);
+            c101 = Vector512.FusedMultiplyAdd(a10, b1, c101);
+            var a11 = Vector512.Create(a[11]);
+            c110 = Vector512.FusedMultiplyAdd(a11, b0, c110);
+            c111 = Vector512.FusedMultiplyAdd(a11, b1, c111);
+            a += 12;
             b += 32;
         }
-        if (mr == 8 && nr == 32)
+        if (mr == 12 && nr == 32)
         {
             var va = Vector512.Create(alpha);
             if (beta == 0)
             {
-                (c00 * va).Store(c + 0 * ldc + 0);
-                (c01 * va).Store(c + 0 * ldc + 16);
-                (c10 * va).Store(c + 1 * ldc + 0);
-                (c11 * va).Store(c + 1 * ldc + 16);
-                (c20 * va).Store(c + 2 * ldc + 0);
-                (c21 * va).Store(c + 2 * ldc + 16);
-                (c30 * va).Store(c + 3 * ldc + 0);
-                (c31 * va).Store(c + 3 * ldc + 16);
-                (c40 * va).Store(c + 4 * ldc + 0);
-                (c41 * va).Store(c + 4 * ldc + 16);
-                (c50 * va).Store(c + 5 * ldc + 0);
-                (c51 * va).Store(c + 5 * ldc + 16);
-                (c60 * va).Store(c + 6 * ldc + 0);
-                (c61 * va).Store(c + 6 * ldc + 16);
-                (c70 * va).Store(c + 7 * ldc + 0);
-                (c71 * va).Store(c + 7 * ldc + 16);
+                (c000 * va).Store(c + 0 * ldc + 0);
+                (c001 * va).Store(c + 0 * ldc + 16);
+                (c010 * va).Store(c + 1 * ldc + 0);
+                (c011 * va).Store(c + 1 * ldc + 16);
+                (c020 * va).Store(c + 2 * ldc + 0);
+                (c021 * va).Store(c + 2 * ldc + 16);
+                (c030 * va).Store(c + 3 * ldc + 0);
+                (c031 * va).Store(c + 3 * ldc + 16);
+                (c040 * va).Store(c + 4 * ldc + 0);
+                (c041 * va).Store(c + 4 * ldc + 16);
+                (c050 * va).Store(c + 5 * ldc + 0);
+                (c051 * va).Store(c + 5 * ldc + 16);
+                (c060 * va).Store(c + 6 * ldc + 0);
+                (c061 * va).Store(c + 6 * ldc + 16);
+                (c070 * va).Store(c + 7 * ldc + 0);
+                (c071 * va).Store(c + 7 * ldc + 16);
+                (c080 * va).Store(c + 8 * ldc + 0);
+                (c081 * va).Store(c + 8 * ldc + 16);
+                (c090 * va).Store(c + 9 * ldc + 0);
+                (c091 * va).Store(c + 9 * ldc + 16);
+                (c100 * va).Store(c + 10 * ldc + 0);
+                (c101 * va).Store(c + 10 * ldc + 16);
+                (c110 * va).Store(c + 11 * ldc + 0);
+                (c111 * va).Store(c + 11 * ldc + 16);
             }
             else
             {
                 var vb = Vector512.Create(beta);
-                Vector512.FusedMultiplyAdd(c00, va, Vector512.Load(c + 0 * ldc + 0) * vb).Store(c + 0 * ldc + 0);
-                Vector512.FusedMultiplyAdd(c01, va, Vector512.Load(c + 0 * ldc + 16) * vb).Store(c + 0 * ldc + 16);
-                Vector512.FusedMultiplyAdd(c10, va, Vector512.Load(c + 1 * ldc + 0) * vb).Store(c + 1 * ldc + 0);
-                Vector512.FusedMultiplyAdd(c11, va, Vector512.Load(c + 1 * ldc + 16) * vb).Store(c + 1 * ldc + 16);
-                Vector512.FusedMultiplyAdd(c20, va, Vector512.Load(c + 2 * ldc + 0) * vb).Store(c + 2 * ldc + 0);
-                Vector512.FusedMultiplyAdd(c21, va, Vector512.Load(c + 2 * ldc + 16) * vb).Store(c + 2 * ldc + 16);
-                Vector512.FusedMultiplyAdd(c30, va, Vector512.Load(c + 3 * ldc + 0) * vb).Store(c + 3 * ldc + 0);
-                Vector512.FusedMultiplyAdd(c31, va, Vector512.Load(c + 3 * ldc + 16) * vb).Store(c + 3 * ldc + 16);
-                Vector512.FusedMultiplyAdd(c40, va, Vector512.Load(c + 4 * ldc + 0) * vb).Store(c + 4 * ldc + 0);
-                Vector512.FusedMultiplyAdd(c41, va, Vector512.Load(c + 4 * ldc + 16) * vb).Store(c + 4 * ldc + 16);
-                Vector512.FusedMultiplyAdd(c50, va, Vector512.Load(c + 5 * ldc + 0) * vb).Store(c + 5 * ldc + 0);
-                Vector512.FusedMultiplyAdd(c51, va, Vector512.Load(c + 5 * ldc + 16) * vb).Store(c + 5 * ldc + 16);
-                Vector512.FusedMultiplyAdd(c60, va, Vector512.Load(c + 6 * ldc + 0) * vb).Store(c + 6 * ldc + 0);
-                Vector512.FusedMultiplyAdd(c61, va, Vector512.Load(c + 6 * ldc + 16) * vb).Store(c + 6 * ldc + 16);
-                Vector512.FusedMultiplyAdd(c70, va, Vector512.Load(c + 7 * ldc + 0) * vb).Store(c + 7 * ldc + 0);
-                Vector512.FusedMultiplyAdd(c71, va, Vector512.Load(c + 7 * ldc + 16) * vb).Store(c + 7 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c000, va, Vector512.Load(c + 0 * ldc + 0) * vb).Store(c + 0 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c001, va, Vector512.Load(c + 0 * ldc + 16) * vb).Store(c + 0 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c010, va, Vector512.Load(c + 1 * ldc + 0) * vb).Store(c + 1 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c011, va, Vector512.Load(c + 1 * ldc + 16) * vb).Store(c + 1 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c020, va, Vector512.Load(c + 2 * ldc + 0) * vb).Store(c + 2 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c021, va, Vector512.Load(c + 2 * ldc + 16) * vb).Store(c + 2 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c030, va, Vector512.Load(c + 3 * ldc + 0) * vb).Store(c + 3 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c031, va, Vector512.Load(c + 3 * ldc + 16) * vb).Store(c + 3 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c040, va, Vector512.Load(c + 4 * ldc + 0) * vb).Store(c + 4 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c041, va, Vector512.Load(c + 4 * ldc + 16) * vb).Store(c + 4 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c050, va, Vector512.Load(c + 5 * ldc + 0) * vb).Store(c + 5 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c051, va, Vector512.Load(c + 5 * ldc + 16) * vb).Store(c + 5 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c060, va, Vector512.Load(c + 6 * ldc + 0) * vb).Store(c + 6 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c061, va, Vector512.Load(c + 6 * ldc + 16) * vb).Store(c + 6 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c070, va, Vector512.Load(c + 7 * ldc + 0) * vb).Store(c + 7 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c071, va, Vector512.Load(c + 7 * ldc + 16) * vb).Store(c + 7 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c080, va, Vector512.Load(c + 8 * ldc + 0) * vb).Store(c + 8 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c081, va, Vector512.Load(c + 8 * ldc + 16) * vb).Store(c + 8 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c090, va, Vector512.Load(c + 9 * ldc + 0) * vb).Store(c + 9 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c091, va, Vector512.Load(c + 9 * ldc + 16) * vb).Store(c + 9 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c100, va, Vector512.Load(c + 10 * ldc + 0) * vb).Store(c + 10 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c101, va, Vector512.Load(c + 10 * ldc + 16) * vb).Store(c + 10 * ldc + 16);
+                Vector512.FusedMultiplyAdd(c110, va, Vector512.Load(c + 11 * ldc + 0) * vb).Store(c + 11 * ldc + 0);
+                Vector512.FusedMultiplyAdd(c111, va, Vector512.Load(c + 11 * ldc + 16) * vb).Store(c + 11 * ldc + 16);
             }
             return;
         }
-        float* t = stackalloc float[256];
-        c00.Store(t + 0);
-        c01.Store(t + 16);
-        c10.Store(t + 32);
-        c11.Store(t + 48);
-        c20.Store(t + 64);
-        c21.Store(t + 80);
-        c30.Store(t + 96);
-        c31.Store(t + 112);
-        c40.Store(t + 128);
-        c41.Store(t + 144);
-        c50.Store(t + 160);
-        c51.Store(t + 176);
-        c60.Store(t + 192);
-        c61.Store(t + 208);
-        c70.Store(t + 224);
-        c71.Store(t + 240);
+        float* t = stackalloc float[384];
+        c000.Store(t + 0);
+        c001.Store(t + 16);
+        c010.Store(t + 32);
+        c011.Store(t + 48);
+        c020.Store(t + 64);
+        c021.Store(t + 80);
+        c030.Store(t + 96);
+        c031.Store(t + 112);
+        c040.Store(t + 128);
+        c041.Store(t + 144);
+        c050.Store(t + 160);
+        c051.Store(t + 176);
+        c060.Store(t + 192);
+        c061.Store(t + 208);
+        c070.Store(t + 224);
+        c071.Store(t + 240);
+        c080.Store(t + 256);
+        c081.Store(t + 272);
+        c090.Store(t + 288);
+        c091.Store(t + 304);
+        c100.Store(t + 320);
+        c101.Store(t + 336);
+        c110.Store(t + 352);
+        c111.Store(t + 368);
         StoreTile(t, 32, c, ldc, alpha, beta, mr, nr, fused: true);
     }
 
