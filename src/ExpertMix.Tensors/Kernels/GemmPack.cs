@@ -19,25 +19,18 @@ public static unsafe partial class Gemm
             float* d = dst + (long)(ir / mr) * kc * mr;
             if (transA == Transpose.No)
             {
+                // Row by row: sequential reads, writes strided by MR (the panel is small and stays in L1).
                 float* src = a + (i0 + ir) * lda + p0;
-                if (rows == mr && mr == 8)
+                for (int ii = 0; ii < rows; ii++)
                 {
-                    float* r0 = src, r1 = src + lda, r2 = src + 2 * lda, r3 = src + 3 * lda;
-                    float* r4 = src + 4 * lda, r5 = src + 5 * lda, r6 = src + 6 * lda, r7 = src + 7 * lda;
-                    for (int p = 0; p < kc; p++, d += 8)
-                    {
-                        d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p];
-                        d[4] = r4[p]; d[5] = r5[p]; d[6] = r6[p]; d[7] = r7[p];
-                    }
+                    float* s = src + ii * lda;
+                    float* o = d + ii;
+                    for (int p = 0; p < kc; p++) o[p * mr] = s[p];
                 }
-                else
+                for (int ii = rows; ii < mr; ii++)
                 {
-                    for (int p = 0; p < kc; p++, d += mr)
-                    {
-                        int ii = 0;
-                        for (; ii < rows; ii++) d[ii] = src[ii * lda + p];
-                        for (; ii < mr; ii++) d[ii] = 0;
-                    }
+                    float* o = d + ii;
+                    for (int p = 0; p < kc; p++) o[p * mr] = 0;
                 }
             }
             else
