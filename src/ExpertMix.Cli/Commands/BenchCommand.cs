@@ -100,16 +100,17 @@ public static class BenchCommand
         using var a = Tensor.Randn(new Shape(o.M, o.K), rng);
         using var c = Tensor.Zeros(new Shape(o.M, o.N));
         using var packed = PackedWeight.Pack(w);
-        double ms = MedianMs(o.Reps, 3, () => Gemm.SgemmPacked(Transpose.No, o.M, 1f, a.Span, o.K, packed, 0f, c.Span, o.N));
+        double ms = MedianMs(o.Reps, 3, () => Gemm.SgemmPacked(Transpose.No, o.M, 1f, a.Span, o.K, packed, 0f, c.Span, o.N), out double cpuMs);
         double gflops = 2.0 * o.M * o.N * o.K / (ms * 1e6);
+        double cpuGflops = 2.0 * o.M * o.N * o.K * o.Reps / (cpuMs * 1e6);
         if (o.Json)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"m\": {o.M}, \"n\": {o.N}, \"k\": {o.K}, \"threads\": {threads}, \"gflops\": {gflops:F2}, \"median_ms\": {ms:F4}}}"));
+                $"{{\"m\": {o.M}, \"n\": {o.N}, \"k\": {o.K}, \"threads\": {threads}, \"gflops\": {gflops:F2}, \"median_ms\": {ms:F4}, \"cpu_gflops\": {cpuGflops:F2}}}"));
             return 0;
         }
-        var table = new Table().AddColumns("M", "N", "K", "threads", "median ms", "GFLOP/s");
-        table.AddRow(Inv(o.M), Inv(o.N), Inv(o.K), Inv(threads), Inv(ms, "F3"), Inv(gflops, "F1"));
+        var table = new Table().AddColumns("M", "N", "K", "threads", "median ms", "GFLOP/s", "GFLOP per CPU-s");
+        table.AddRow(Inv(o.M), Inv(o.N), Inv(o.K), Inv(threads), Inv(ms, "F3"), Inv(gflops, "F1"), Inv(cpuGflops, "F1"));
         AnsiConsole.Write(table);
         return 0;
     }
@@ -161,18 +162,23 @@ public static class BenchCommand
         return 3.0 * length * sizeof(float) / (ms * 1e6);
     }
 
-    private static double MedianMs(int reps, int warmup, Action body)
+    private static double MedianMs(int reps, int warmup, Action body) => MedianMs(reps, warmup, body, out _);
+
+    /// <summary>Median wall time of <paramref name="reps"/> calls; <paramref name="cpuMs"/> is the process CPU time they used.</summary>
+    private static double MedianMs(int reps, int warmup, Action body, out double cpuMs)
     {
         // Warm up for at least `warmup` calls and 300 ms so tiered JIT and caches settle before timing.
         long w0 = Stopwatch.GetTimestamp();
         for (int i = 0; i < warmup || Stopwatch.GetElapsedTime(w0).TotalMilliseconds < 300; i++) body();
         var times = new double[reps];
+        var cpu0 = Environment.CpuUsage.TotalTime;
         for (int i = 0; i < reps; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
             body();
             times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
+        cpuMs = (Environment.CpuUsage.TotalTime - cpu0).TotalMilliseconds;
         Array.Sort(times);
         return reps % 2 == 1 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
     }

@@ -1,4 +1,4 @@
-// GEMM micro-kernels: MR×NR register tiles of f32 FMAs (Vector512 8×32, Vector256 6×16, Vector128 6×8, scalar 4×4).
+// GEMM micro-kernels: MR×NR register tiles of f32 FMAs (Vector512 12×32, Vector256 6×16, Vector128 6×8, scalar 4×4).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
