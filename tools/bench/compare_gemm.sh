@@ -10,13 +10,16 @@ gcc -O2 -o "$out/openblas_sgemm" "$root/tools/bench/openblas_sgemm.c" -lopenblas
 cli="$root/src/ExpertMix.Cli/bin/Release/net10.0/expertmix.dll"
 [ -f "$cli" ] || dotnet build "$root/src/ExpertMix.Cli" -c Release >/dev/null
 field() { sed -E "s/.*\"$1\": ([0-9.]+).*/\1/"; }
-printf "%-18s %6s %12s %12s %8s\n" "M×N×K" "round" "OpenBLAS" "ExpertMix" "ratio"
+# Wall-clock median GFLOP/s and GFLOP per CPU-second (robust when other processes share the cores).
+printf "%-16s %5s | %9s %9s %6s | %9s %9s %6s\n" "M×N×K" "round" "OpenBLAS" "ExpertMix" "ratio" "OB cpu" "EM cpu" "ratio"
 for shape in "512 3072 768" "512 768 3072" "128 2304 768" "2048 2048 2048"; do
   set -- $shape
   for r in $(seq 1 "$rounds"); do
-    ob=$(OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS="$threads" "$out/openblas_sgemm" "$1" "$2" "$3" | field gflops)
-    em=$(dotnet "$cli" bench gemm --m "$1" --n "$2" --k "$3" --threads "$threads" --json | field gflops)
-    printf "%-18s %6s %12s %12s %8.2f\n" "$1×$2×$3" "$r" "$ob" "$em" "$(echo "$em / $ob" | bc -l)"
+    obj=$(OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS="$threads" "$out/openblas_sgemm" "$1" "$2" "$3")
+    emj=$(dotnet "$cli" bench gemm --m "$1" --n "$2" --k "$3" --threads "$threads" --json)
+    ob=$(echo "$obj" | field gflops); em=$(echo "$emj" | field gflops)
+    obc=$(echo "$obj" | field cpu_gflops); emc=$(echo "$emj" | field cpu_gflops)
+    printf "%-16s %5s | %9s %9s %6.2f | %9s %9s %6.2f\n" "$1×$2×$3" "$r" "$ob" "$em" "$(echo "$em / $ob" | bc -l)" "$obc" "$emc" "$(echo "$emc / $obc" | bc -l)"
   done
 done
 rm -rf "$out"

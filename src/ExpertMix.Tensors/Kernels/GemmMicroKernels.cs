@@ -15,15 +15,60 @@ public static unsafe partial class Gemm
     private static void Kernel12x32(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         Vector512<float> c000 = default, c001 = default, c010 = default, c011 = default, c020 = default, c021 = default, c030 = default, c031 = default, c040 = default, c041 = default, c050 = default, c051 = default, c060 = default, c061 = default, c070 = default, c071 = default, c080 = default, c081 = default, c090 = default, c091 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+        // Prefetch the C tile shortly before the FMA loop ends (early prefetches are evicted again when ldc is a
+        // multiple of 4 KB and all tile rows share L1 sets).
+        int p = 0, split = Math.Max(0, kc - 48);
+        for (; p < split; p++)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a00 = Vector512.Create(a[0]);
+            c000 = Vector512.FusedMultiplyAdd(a00, b0, c000);
+            c001 = Vector512.FusedMultiplyAdd(a00, b1, c001);
+            var a01 = Vector512.Create(a[1]);
+            c010 = Vector512.FusedMultiplyAdd(a01, b0, c010);
+            c011 = Vector512.FusedMultiplyAdd(a01, b1, c011);
+            var a02 = Vector512.Create(a[2]);
+            c020 = Vector512.FusedMultiplyAdd(a02, b0, c020);
+            c021 = Vector512.FusedMultiplyAdd(a02, b1, c021);
+            var a03 = Vector512.Create(a[3]);
+            c030 = Vector512.FusedMultiplyAdd(a03, b0, c030);
+            c031 = Vector512.FusedMultiplyAdd(a03, b1, c031);
+            var a04 = Vector512.Create(a[4]);
+            c040 = Vector512.FusedMultiplyAdd(a04, b0, c040);
+            c041 = Vector512.FusedMultiplyAdd(a04, b1, c041);
+            var a05 = Vector512.Create(a[5]);
+            c050 = Vector512.FusedMultiplyAdd(a05, b0, c050);
+            c051 = Vector512.FusedMultiplyAdd(a05, b1, c051);
+            var a06 = Vector512.Create(a[6]);
+            c060 = Vector512.FusedMultiplyAdd(a06, b0, c060);
+            c061 = Vector512.FusedMultiplyAdd(a06, b1, c061);
+            var a07 = Vector512.Create(a[7]);
+            c070 = Vector512.FusedMultiplyAdd(a07, b0, c070);
+            c071 = Vector512.FusedMultiplyAdd(a07, b1, c071);
+            var a08 = Vector512.Create(a[8]);
+            c080 = Vector512.FusedMultiplyAdd(a08, b0, c080);
+            c081 = Vector512.FusedMultiplyAdd(a08, b1, c081);
+            var a09 = Vector512.Create(a[9]);
+            c090 = Vector512.FusedMultiplyAdd(a09, b0, c090);
+            c091 = Vector512.FusedMultiplyAdd(a09, b1, c091);
+            var a10 = Vector512.Create(a[10]);
+            c100 = Vector512.FusedMultiplyAdd(a10, b0, c100);
+            c101 = Vector512.FusedMultiplyAdd(a10, b1, c101);
+            var a11 = Vector512.Create(a[11]);
+            c110 = Vector512.FusedMultiplyAdd(a11, b0, c110);
+            c111 = Vector512.FusedMultiplyAdd(a11, b1, c111);
+            a += 12;
+            b += 32;
+        }
         for (int i = 0; i < 12; i++)
         {
-            // Pull the C tile toward L1 while the FMA loop runs (its rows are touched only at the end).
             float* ci = c + i * ldc;
             Sse.Prefetch0(ci);
             Sse.Prefetch0(ci + 16);
             Sse.Prefetch0(ci + 31);
         }
-        for (int p = 0; p < kc; p++)
+        for (; p < kc; p++)
         {
             var b0 = Vector512.Load(b + 0);
             var b1 = Vector512.Load(b + 16);
