@@ -32,6 +32,7 @@ public static class BenchCommand
         var nOpt = SizeOption("--n", "Rows of the weight W [N×K] = columns of C.", 768);
         var kOpt = SizeOption("--k", "Inner dimension.", 768);
         var repsOpt = SizeOption("--reps", "Timed repetitions (median reported).", 10);
+        var unpackedOpt = new Option<bool>("--unpacked") { Description = "Pack the weight on every call (Gemm.Sgemm) instead of once." };
         var threadsOpt = ThreadsOption();
         var jsonOpt = JsonOption();
         var cmd = new Command("gemm", "Packed GEMM C[M×N] = A[M×K]·Wᵀ (W [N×K] packed once, like a Linear weight): median GFLOP/s.");
@@ -39,12 +40,13 @@ public static class BenchCommand
         cmd.Add(nOpt);
         cmd.Add(kOpt);
         cmd.Add(repsOpt);
+        cmd.Add(unpackedOpt);
         cmd.Add(threadsOpt);
         cmd.Add(jsonOpt);
         cmd.SetAction(parseResult =>
         {
             var options = new GemmBenchOptions(parseResult.GetValue(mOpt), parseResult.GetValue(nOpt), parseResult.GetValue(kOpt),
-                parseResult.GetValue(repsOpt), parseResult.GetValue(threadsOpt), parseResult.GetValue(jsonOpt));
+                parseResult.GetValue(repsOpt), parseResult.GetValue(unpackedOpt), parseResult.GetValue(threadsOpt), parseResult.GetValue(jsonOpt));
             return RunGemm(options);
         });
         return cmd;
@@ -76,7 +78,7 @@ public static class BenchCommand
     }
 
     /// <summary>Typed options of `bench gemm`.</summary>
-    private sealed record GemmBenchOptions(int M, int N, int K, int Reps, int? Threads, bool Json);
+    private sealed record GemmBenchOptions(int M, int N, int K, int Reps, bool Unpacked, int? Threads, bool Json);
 
     /// <summary>Typed options of `bench gemv`.</summary>
     private sealed record GemvBenchOptions(int N, int K, string DType, int Reps, int? Threads, bool Json);
@@ -100,7 +102,10 @@ public static class BenchCommand
         using var a = Tensor.Randn(new Shape(o.M, o.K), rng);
         using var c = Tensor.Zeros(new Shape(o.M, o.N));
         using var packed = PackedWeight.Pack(w);
-        double ms = MedianMs(o.Reps, 3, () => Gemm.SgemmPacked(Transpose.No, o.M, 1f, a.Span, o.K, packed, 0f, c.Span, o.N), out double cpuMs);
+        Action call = o.Unpacked
+            ? () => Gemm.Sgemm(Transpose.No, Transpose.Yes, o.M, o.N, o.K, 1f, a.Span, o.K, w.Span, o.K, 0f, c.Span, o.N)
+            : () => Gemm.SgemmPacked(Transpose.No, o.M, 1f, a.Span, o.K, packed, 0f, c.Span, o.N);
+        double ms = MedianMs(o.Reps, 3, call, out double cpuMs);
         double gflops = 2.0 * o.M * o.N * o.K / (ms * 1e6);
         double cpuGflops = 2.0 * o.M * o.N * o.K * o.Reps / (cpuMs * 1e6);
         if (o.Json)

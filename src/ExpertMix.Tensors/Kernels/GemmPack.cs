@@ -80,13 +80,15 @@ public static unsafe partial class Gemm
         }
         else
         {
-            // op(B)[p, j] = B[j, p]: panel column jj is row j0+jj of B (the [out, in] weight layout).
-            if (cols < nr) new Span<float>(d, k * nr).Clear();
-            for (int jj = 0; jj < cols; jj++)
+            // op(B)[p, j] = B[j, p]: panel column jj is row j0+jj of B (the [out, in] weight layout). p outer, jj inner:
+            // sequential writes, NR concurrent sequential read streams.
+            float** rows = stackalloc float*[nr];
+            for (int jj = 0; jj < nr; jj++) rows[jj] = b + (jj < cols ? j0 + jj : j0) * ldb;
+            for (int p = 0; p < k; p++, d += nr)
             {
-                float* s = b + (j0 + jj) * ldb;
-                float* o = d + jj;
-                for (int p = 0; p < k; p++) o[(long)p * nr] = s[p];
+                int jj = 0;
+                for (; jj < cols; jj++) d[jj] = rows[jj][p];
+                for (; jj < nr; jj++) d[jj] = 0;
             }
         }
     }
@@ -101,18 +103,34 @@ public static unsafe partial class Gemm
         {
             for (int jp = s; jp < e; jp++)
             {
-                float* d = dst + (long)jp * k * nr;
-                int j0 = jp * nr, cols = Math.Min(nr, n - j0);
-                if (cols < nr) new Span<float>(d, k * nr).Clear();
-                for (int jj = 0; jj < cols; jj++)
-                {
-                    for (int p = 0; p < k; p++)
-                    {
-                        ushort bits = transB == Transpose.Yes ? b[(j0 + jj) * ldb + p] : b[p * ldb + j0 + jj];
-                        d[(long)p * nr + jj] = BitConverter.Int32BitsToSingle(bits << 16);
-                    }
-                }
+                PackBPanelBf16(transB, n, k, b, ldb, jp, dst + (long)jp * k * nr);
             }
         });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackBPanelBf16(Transpose transB, int n, int k, ushort* b, long ldb, int jp, float* d)
+    {
+        int nr = Nr;
+        int j0 = jp * nr, cols = Math.Min(nr, n - j0);
+        if (transB == Transpose.No)
+        {
+            for (int p = 0; p < k; p++, d += nr)
+            {
+                ushort* s = b + p * ldb + j0;
+                int jj = 0;
+                for (; jj < cols; jj++) d[jj] = BitConverter.Int32BitsToSingle(s[jj] << 16);
+                for (; jj < nr; jj++) d[jj] = 0;
+            }
+            return;
+        }
+        ushort** rows = stackalloc ushort*[nr];
+        for (int jj = 0; jj < nr; jj++) rows[jj] = b + (jj < cols ? j0 + jj : j0) * ldb;
+        for (int p = 0; p < k; p++, d += nr)
+        {
+            int jj = 0;
+            for (; jj < cols; jj++) d[jj] = BitConverter.Int32BitsToSingle(rows[jj][p] << 16);
+            for (; jj < nr; jj++) d[jj] = 0;
+        }
     }
 }
