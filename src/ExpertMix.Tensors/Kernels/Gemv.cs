@@ -1,6 +1,7 @@
 // GEMV for single-token decode: y[n] = alpha·W[n,:]·x + beta·y[n] streaming a row-major f32 or bf16 weight once.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ExpertMix.Tensors.Kernels;
 
@@ -101,18 +102,27 @@ public static unsafe class Gemv
             return;
         }
         float* w0 = w, w1 = w + ldw, w2 = w + 2 * ldw, w3 = w + 3 * ldw;
+        long ahead = 4 * ldw; // prefetch the same columns of the next group of rows (never faults, even past the end)
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
         int p = 0;
         for (; p + 32 <= k; p += 32)
         {
             var x0 = Vector512.Load(x + p);
             var x1 = Vector512.Load(x + p + 16);
+            Sse.Prefetch0(w0 + ahead + p);
+            Sse.Prefetch0(w0 + ahead + p + 16);
             a00 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + p), x0, a00);
             a01 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + p + 16), x1, a01);
+            Sse.Prefetch0(w1 + ahead + p);
+            Sse.Prefetch0(w1 + ahead + p + 16);
             a10 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + p), x0, a10);
             a11 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + p + 16), x1, a11);
+            Sse.Prefetch0(w2 + ahead + p);
+            Sse.Prefetch0(w2 + ahead + p + 16);
             a20 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + p), x0, a20);
             a21 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + p + 16), x1, a21);
+            Sse.Prefetch0(w3 + ahead + p);
+            Sse.Prefetch0(w3 + ahead + p + 16);
             a30 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + p), x0, a30);
             a31 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + p + 16), x1, a31);
         }
@@ -140,21 +150,26 @@ public static unsafe class Gemv
             return;
         }
         ushort* w0 = w, w1 = w + ldw, w2 = w + 2 * ldw, w3 = w + 3 * ldw;
+        long ahead = 4 * ldw; // prefetch the same columns of the next group of rows (never faults, even past the end)
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
         int p = 0;
         for (; p + 32 <= k; p += 32)
         {
             var x0 = Vector512.Load(x + p);
             var x1 = Vector512.Load(x + p + 16);
+            Sse.Prefetch0(w0 + ahead + p);
             var b0 = Vector512.Load(w0 + p);
             a00 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b0), 16).AsSingle(), x0, a00);
             a01 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b0), 16).AsSingle(), x1, a01);
+            Sse.Prefetch0(w1 + ahead + p);
             var b1 = Vector512.Load(w1 + p);
             a10 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b1), 16).AsSingle(), x0, a10);
             a11 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b1), 16).AsSingle(), x1, a11);
+            Sse.Prefetch0(w2 + ahead + p);
             var b2 = Vector512.Load(w2 + p);
             a20 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b2), 16).AsSingle(), x0, a20);
             a21 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b2), 16).AsSingle(), x1, a21);
+            Sse.Prefetch0(w3 + ahead + p);
             var b3 = Vector512.Load(w3 + p);
             a30 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b3), 16).AsSingle(), x0, a30);
             a31 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b3), 16).AsSingle(), x1, a31);
