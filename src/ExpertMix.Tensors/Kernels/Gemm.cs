@@ -18,10 +18,10 @@ namespace ExpertMix.Tensors.Kernels;
 /// </remarks>
 public static unsafe partial class Gemm
 {
-    /// <summary>K-block size: a KC×NR B micro-panel (32 KB) plus an MR×KC A panel (12 KB) fit L1 (48 KB on Zen 5). 192 and 384 measured no better.</summary>
-    internal const int Kc = 256;
+    /// <summary>K-block size: a KC×NR B micro-panel (36 KB) plus an MR×KC A panel (6 KB) fit L1 (48 KB on Zen 5).</summary>
+    internal const int Kc = 192;
 
-    /// <summary>M-block size: an MC×KC packed A block (192 KB) stays in L2 (1 MB on Zen 5); 96 and 384 measured no better.</summary>
+    /// <summary>M-block size: an MC×KC packed A block (144 KB) stays in L2 (1 MB on Zen 5).</summary>
     internal const int Mc = 192;
 
     /// <summary>Micro-kernel flavour chosen once per process from the hardware.</summary>
@@ -36,10 +36,10 @@ public static unsafe partial class Gemm
     internal static readonly KernelKind Kind = SelectKind();
 
     /// <summary>Rows of the register tile.</summary>
-    internal static readonly int Mr = Kind switch { KernelKind.Vector512 => 12, KernelKind.Vector256 => 6, KernelKind.Vector128 => 6, _ => 4 };
+    internal static readonly int Mr = Kind switch { KernelKind.Vector512 => 8, KernelKind.Vector256 => 6, KernelKind.Vector128 => 6, _ => 4 };
 
     /// <summary>Columns of the register tile (also the <see cref="PackedWeight"/> panel width).</summary>
-    internal static readonly int Nr = Kind switch { KernelKind.Vector512 => 32, KernelKind.Vector256 => 16, KernelKind.Vector128 => 8, _ => 4 };
+    internal static readonly int Nr = Kind switch { KernelKind.Vector512 => 48, KernelKind.Vector256 => 16, KernelKind.Vector128 => 8, _ => 4 };
 
     [ThreadStatic] private static GemmBuffer? t_packA;
     [ThreadStatic] private static GemmBuffer? t_packB;
@@ -188,7 +188,7 @@ public static unsafe partial class Gemm
     {
         switch (Kind)
         {
-            case KernelKind.Vector512: Kernel12x32(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
+            case KernelKind.Vector512: Kernel8x48(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
             case KernelKind.Vector256: Kernel6x16(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
             case KernelKind.Vector128: Kernel6x8(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
             default: Kernel4x4Scalar(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
