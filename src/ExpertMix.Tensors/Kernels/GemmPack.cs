@@ -1,5 +1,6 @@
 // GEMM packing: op(A) blocks into MR-tall row panels, op(B) (f32 or bf16) into NR-wide column panels [panel][k][NR].
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace ExpertMix.Tensors.Kernels;
 
@@ -19,8 +20,13 @@ public static unsafe partial class Gemm
             float* d = dst + (long)(ir / mr) * kc * mr;
             if (transA == Transpose.No)
             {
-                // Row by row: sequential reads, writes strided by MR (the panel is small and stays in L1).
                 float* src = a + (i0 + ir) * lda + p0;
+                if (rows == 8 && mr == 8 && Avx.IsSupported)
+                {
+                    PackA8Avx(src, lda, kc, d);
+                    continue;
+                }
+                // Row by row: sequential reads, writes strided by MR (the panel is small and stays in L1).
                 for (int ii = 0; ii < rows; ii++)
                 {
                     float* s = src + ii * lda;
@@ -131,6 +137,49 @@ public static unsafe partial class Gemm
             int jj = 0;
             for (; jj < cols; jj++) d[jj] = BitConverter.Int32BitsToSingle(rows[jj][p] << 16);
             for (; jj < nr; jj++) d[jj] = 0;
+        }
+    }
+
+    /// <summary>Packs 8 full rows × kc of row-major A into [p][8] with 8×8 AVX transposes (scalar tail).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackA8Avx(float* src, long lda, int kc, float* d)
+    {
+        float* r0 = src, r1 = src + lda, r2 = src + 2 * lda, r3 = src + 3 * lda;
+        float* r4 = src + 4 * lda, r5 = src + 5 * lda, r6 = src + 6 * lda, r7 = src + 7 * lda;
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            var t0 = Avx.UnpackLow(Avx.LoadVector256(r0 + p), Avx.LoadVector256(r1 + p));
+            var t1 = Avx.UnpackHigh(Avx.LoadVector256(r0 + p), Avx.LoadVector256(r1 + p));
+            var t2 = Avx.UnpackLow(Avx.LoadVector256(r2 + p), Avx.LoadVector256(r3 + p));
+            var t3 = Avx.UnpackHigh(Avx.LoadVector256(r2 + p), Avx.LoadVector256(r3 + p));
+            var t4 = Avx.UnpackLow(Avx.LoadVector256(r4 + p), Avx.LoadVector256(r5 + p));
+            var t5 = Avx.UnpackHigh(Avx.LoadVector256(r4 + p), Avx.LoadVector256(r5 + p));
+            var t6 = Avx.UnpackLow(Avx.LoadVector256(r6 + p), Avx.LoadVector256(r7 + p));
+            var t7 = Avx.UnpackHigh(Avx.LoadVector256(r6 + p), Avx.LoadVector256(r7 + p));
+            var u0 = Avx.Shuffle(t0, t2, 0x44);
+            var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44);
+            var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44);
+            var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44);
+            var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            float* o = d + p * 8;
+            Avx.Store(o, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(o + 8, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(o + 16, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(o + 24, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(o + 32, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(o + 40, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(o + 48, Avx.Permute2x128(u2, u6, 0x31));
+            Avx.Store(o + 56, Avx.Permute2x128(u3, u7, 0x31));
+        }
+        for (; p < kc; p++)
+        {
+            float* o = d + p * 8;
+            o[0] = r0[p]; o[1] = r1[p]; o[2] = r2[p]; o[3] = r3[p];
+            o[4] = r4[p]; o[5] = r5[p]; o[6] = r6[p]; o[7] = r7[p];
         }
     }
 }
