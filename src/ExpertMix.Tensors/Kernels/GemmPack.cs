@@ -23,7 +23,7 @@ public static unsafe partial class Gemm
                 float* src = a + (i0 + ir) * lda + p0;
                 if (rows == 8 && mr == 8 && Avx.IsSupported)
                 {
-                    PackA8Avx(src, lda, kc, d);
+                    Transpose8Avx(src, lda, kc, d, 8);
                     continue;
                 }
                 // Row by row: sequential reads, writes strided by MR (the panel is small and stays in L1).
@@ -88,6 +88,11 @@ public static unsafe partial class Gemm
         {
             // op(B)[p, j] = B[j, p]: panel column jj is row j0+jj of B (the [out, in] weight layout). p outer, jj inner:
             // sequential writes, NR concurrent sequential read streams.
+            if (cols == nr && nr % 8 == 0 && Avx.IsSupported)
+            {
+                for (int jj = 0; jj < nr; jj += 8) Transpose8Avx(b + (j0 + jj) * ldb, ldb, k, d + jj, nr);
+                return;
+            }
             float** rows = stackalloc float*[nr];
             for (int jj = 0; jj < nr; jj++) rows[jj] = b + (jj < cols ? j0 + jj : j0) * ldb;
             for (int p = 0; p < k; p++, d += nr)
@@ -140,9 +145,12 @@ public static unsafe partial class Gemm
         }
     }
 
-    /// <summary>Packs 8 full rows × kc of row-major A into [p][8] with 8×8 AVX transposes (scalar tail).</summary>
+    /// <summary>
+    /// d[p·ds + i] = src[i·lda + p] for i &lt; 8, p &lt; kc: 8 rows transposed with 8×8 AVX blocks (scalar tail). Packs
+    /// full A panels (ds = MR = 8) and 8-row slices of transposed B panels (ds = NR).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackA8Avx(float* src, long lda, int kc, float* d)
+    private static void Transpose8Avx(float* src, long lda, int kc, float* d, int ds)
     {
         float* r0 = src, r1 = src + lda, r2 = src + 2 * lda, r3 = src + 3 * lda;
         float* r4 = src + 4 * lda, r5 = src + 5 * lda, r6 = src + 6 * lda, r7 = src + 7 * lda;
@@ -165,19 +173,19 @@ public static unsafe partial class Gemm
             var u5 = Avx.Shuffle(t4, t6, 0xEE);
             var u6 = Avx.Shuffle(t5, t7, 0x44);
             var u7 = Avx.Shuffle(t5, t7, 0xEE);
-            float* o = d + p * 8;
+            float* o = d + (long)p * ds;
             Avx.Store(o, Avx.Permute2x128(u0, u4, 0x20));
-            Avx.Store(o + 8, Avx.Permute2x128(u1, u5, 0x20));
-            Avx.Store(o + 16, Avx.Permute2x128(u2, u6, 0x20));
-            Avx.Store(o + 24, Avx.Permute2x128(u3, u7, 0x20));
-            Avx.Store(o + 32, Avx.Permute2x128(u0, u4, 0x31));
-            Avx.Store(o + 40, Avx.Permute2x128(u1, u5, 0x31));
-            Avx.Store(o + 48, Avx.Permute2x128(u2, u6, 0x31));
-            Avx.Store(o + 56, Avx.Permute2x128(u3, u7, 0x31));
+            Avx.Store(o + ds, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(o + 2 * ds, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(o + 3 * ds, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(o + 4 * ds, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(o + 5 * ds, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(o + 6 * ds, Avx.Permute2x128(u2, u6, 0x31));
+            Avx.Store(o + 7 * ds, Avx.Permute2x128(u3, u7, 0x31));
         }
         for (; p < kc; p++)
         {
-            float* o = d + p * 8;
+            float* o = d + (long)p * ds;
             o[0] = r0[p]; o[1] = r1[p]; o[2] = r2[p]; o[3] = r3[p];
             o[4] = r4[p]; o[5] = r5[p]; o[6] = r6[p]; o[7] = r7[p];
         }
