@@ -173,4 +173,40 @@ public sealed class MatMulTests
         using var after = Ops.Linear(x, packed);
         Assert.All(after.ToArray(), v => Assert.Equal(0f, v));
     }
+
+    [Fact]
+    public void Batched_matmul_and_linear_are_bit_identical_for_any_thread_count()
+    {
+        var rng = new Rng(8);
+        using var q = Tensor.Randn(new Shape(6, 33, 16), rng);    // attention-like [B·H, T, Dh]
+        using var k = Tensor.Randn(new Shape(6, 33, 16), rng);
+        using var x = Tensor.Randn(new Shape(70, 129), rng);
+        using var w = Tensor.Randn(new Shape(100, 129), rng);
+        using var kt = k.Transpose(-1, -2);
+        float[]? scores = null, lin = null;
+        int saved = Engine.Threads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Engine.Threads = threads;
+                using var s1 = Ops.MatMul(q, kt);
+                using var y1 = Ops.Linear(x, w);
+                if (scores is null)
+                {
+                    scores = s1.ToArray();
+                    lin = y1.ToArray();
+                }
+                else
+                {
+                    TensorAssert.BitEqual(scores, s1.ToArray(), $"batched matmul threads={threads}");
+                    TensorAssert.BitEqual(lin!, y1.ToArray(), $"linear threads={threads}");
+                }
+            }
+        }
+        finally
+        {
+            Engine.Threads = saved;
+        }
+    }
 }

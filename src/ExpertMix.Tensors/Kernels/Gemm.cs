@@ -139,24 +139,23 @@ public static unsafe partial class Gemm
         int want = (int)Math.Clamp(flops / 4e6, 1, threads);
         if (want <= 1)
         {
-            RunRange(transA, m, k, alpha, a, lda, packedB, beta, c, ldc, 0, m, 0, nPanels, n);
+            RunRange(transA, k, alpha, a, lda, packedB, beta, c, ldc, 0, m, 0, nPanels, n);
             return;
         }
         if (mPanels >= 4 * want)
         {
-            Par.ForThreads(mPanels, want, (s, e) => RunRange(transA, m, k, alpha, a, lda, packedB, beta, c, ldc, s * mr, Math.Min(m, e * mr), 0, nPanels, n));
+            Par.ForThreads(mPanels, want, (s, e) => RunRange(transA, k, alpha, a, lda, packedB, beta, c, ldc, s * mr, Math.Min(m, e * mr), 0, nPanels, n));
         }
         else
         {
-            Par.ForThreads(nPanels, want, (s, e) => RunRange(transA, m, k, alpha, a, lda, packedB, beta, c, ldc, 0, m, s, e, n));
+            Par.ForThreads(nPanels, want, (s, e) => RunRange(transA, k, alpha, a, lda, packedB, beta, c, ldc, 0, m, s, e, n));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunRange(Transpose transA, int m, int k, float alpha, float* a, long lda, float* packedB,
+    private static void RunRange(Transpose transA, int k, float alpha, float* a, long lda, float* packedB,
         float beta, float* c, long ldc, int m0, int m1, int panel0, int panel1, int n)
     {
-        _ = m;
         int mr = Mr, nr = Nr;
         var bufA = GemmBuffer.Ensure(ref t_packA, (long)(Mc + mr) * Kc);
         float* pa = bufA.Pointer;

@@ -14,7 +14,8 @@ namespace ExpertMix.Tensors;
 /// The panels are a copy: after the weight's values change (optimizer step, LoRA merge/unmerge, SVF update, loading)
 /// call <see cref="Repack"/> or create a new instance; until then products use the old values (the M = 1 path reads
 /// the source and would see new values, so a stale pack gives inconsistent results). Dispose releases the source
-/// reference; the panel memory is managed (pinned) and reclaimed by the GC.
+/// reference; the panel memory is managed (pinned) and reclaimed by the GC. Products may run concurrently; Repack
+/// must not run concurrently with a product that uses this instance.
 /// </remarks>
 public sealed unsafe class PackedWeight : IDisposable
 {
