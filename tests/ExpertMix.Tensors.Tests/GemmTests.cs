@@ -178,7 +178,7 @@ public sealed unsafe class GemmTests
     public void Bf16_weight_gemm_matches_reference_on_rounded_weights()
     {
         var rng = new Rng(13);
-        foreach (var (m, n, k, tb) in new[] { (5, 33, 65, Transpose.Yes), (17, 100, 129, Transpose.No), (1, 70, 63, Transpose.Yes), (8, 32, 256, Transpose.Yes) })
+        foreach (var (m, n, k, tb) in new[] { (5, 33, 65, Transpose.Yes), (17, 100, 129, Transpose.No), (1, 70, 63, Transpose.Yes), (8, 32, 256, Transpose.Yes), (9, 100, 77, Transpose.Yes) })
         {
             var a = Random(rng, m * k);
             var bf = Random(rng, n * k);

@@ -1,5 +1,6 @@
 // GEMM packing: op(A) blocks into MR-tall row panels, op(B) (f32 or bf16) into NR-wide column panels [panel][k][NR].
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace ExpertMix.Tensors.Kernels;
@@ -135,6 +136,11 @@ public static unsafe partial class Gemm
             }
             return;
         }
+        if (cols == nr && nr % 8 == 0 && Avx2.IsSupported)
+        {
+            for (int jj = 0; jj < nr; jj += 8) Transpose8AvxBf16(b + (j0 + jj) * ldb, ldb, k, d + jj, nr);
+            return;
+        }
         ushort** rows = stackalloc ushort*[nr];
         for (int jj = 0; jj < nr; jj++) rows[jj] = b + (jj < cols ? j0 + jj : j0) * ldb;
         for (int p = 0; p < k; p++, d += nr)
@@ -189,5 +195,58 @@ public static unsafe partial class Gemm
             o[0] = r0[p]; o[1] = r1[p]; o[2] = r2[p]; o[3] = r3[p];
             o[4] = r4[p]; o[5] = r5[p]; o[6] = r6[p]; o[7] = r7[p];
         }
+    }
+
+    /// <summary>As <see cref="Transpose8Avx"/> for bf16 rows, widening each element exactly to f32 (bits &lt;&lt; 16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose8AvxBf16(ushort* src, long lds, int kc, float* d, int ds)
+    {
+        ushort* r0 = src, r1 = src + lds, r2 = src + 2 * lds, r3 = src + 3 * lds;
+        ushort* r4 = src + 4 * lds, r5 = src + 5 * lds, r6 = src + 6 * lds, r7 = src + 7 * lds;
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            var v0 = Widen(r0 + p);
+            var v1 = Widen(r1 + p);
+            var v2 = Widen(r2 + p);
+            var v3 = Widen(r3 + p);
+            var v4 = Widen(r4 + p);
+            var v5 = Widen(r5 + p);
+            var v6 = Widen(r6 + p);
+            var v7 = Widen(r7 + p);
+            var t0 = Avx.UnpackLow(v0, v1);
+            var t1 = Avx.UnpackHigh(v0, v1);
+            var t2 = Avx.UnpackLow(v2, v3);
+            var t3 = Avx.UnpackHigh(v2, v3);
+            var t4 = Avx.UnpackLow(v4, v5);
+            var t5 = Avx.UnpackHigh(v4, v5);
+            var t6 = Avx.UnpackLow(v6, v7);
+            var t7 = Avx.UnpackHigh(v6, v7);
+            var u0 = Avx.Shuffle(t0, t2, 0x44);
+            var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44);
+            var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44);
+            var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44);
+            var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            float* o = d + (long)p * ds;
+            Avx.Store(o, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(o + ds, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(o + 2 * ds, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(o + 3 * ds, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(o + 4 * ds, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(o + 5 * ds, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(o + 6 * ds, Avx.Permute2x128(u2, u6, 0x31));
+            Avx.Store(o + 7 * ds, Avx.Permute2x128(u3, u7, 0x31));
+        }
+        for (; p < kc; p++)
+        {
+            float* o = d + (long)p * ds;
+            o[0] = Bf16.ToSingle(r0[p]); o[1] = Bf16.ToSingle(r1[p]); o[2] = Bf16.ToSingle(r2[p]); o[3] = Bf16.ToSingle(r3[p]);
+            o[4] = Bf16.ToSingle(r4[p]); o[5] = Bf16.ToSingle(r5[p]); o[6] = Bf16.ToSingle(r6[p]); o[7] = Bf16.ToSingle(r7[p]);
+        }
+
+        static Vector256<float> Widen(ushort* s) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(s), 16).AsSingle();
     }
 }
