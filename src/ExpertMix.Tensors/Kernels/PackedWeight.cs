@@ -8,7 +8,8 @@ namespace ExpertMix.Tensors;
 /// <see cref="Gemm"/> (op(B) = Wᵀ, ⌈N/NR⌉ panels of K×NR, bf16 widened exactly to f32), so
 /// <see cref="Ops.Linear(Tensor, PackedWeight, Tensor?)"/> and <c>Gemm.SgemmPacked</c> do no per-call packing.
 /// The source tensor is retained (one storage reference) for the M = 1 GEMV path, which streams the original
-/// f32/bf16 weight, and for input gradients. Results are bit-identical to the unpacked path.
+/// f32/bf16 weight, and for input gradients. Results are bit-identical to the unpacked path. Memory:
+/// ⌈N/NR⌉·NR·K floats (4 bytes per element even for a bf16 source; NR = 48 with AVX-512).
 /// </summary>
 /// <remarks>
 /// The panels are a copy: after the weight's values change (optimizer step, LoRA merge/unmerge, SVF update, loading)
