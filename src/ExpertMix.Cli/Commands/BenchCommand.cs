@@ -1,5 +1,10 @@
-// `expertmix bench …`: kernel and model benchmarks with human tables or --json.
+// `expertmix bench …`: kernel benchmarks (packed GEMM GFLOP/s, GEMV GB/s vs a STREAM triad) as tables or --json.
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using ExpertMix.Tensors;
+using ExpertMix.Tensors.Kernels;
+using Spectre.Console;
 
 namespace ExpertMix.Cli.Commands;
 
@@ -10,6 +15,180 @@ public static class BenchCommand
     public static Command Create()
     {
         var bench = new Command("bench", "Measure kernel and model speed.");
+        bench.Add(CreateGemm());
+        bench.Add(CreateGemv());
         return bench;
     }
+
+    private static Option<int?> ThreadsOption() => new("--threads", "-t") { Description = "Worker threads (default: all cores)." };
+
+    private static Option<bool> JsonOption() => new("--json") { Description = "Print exactly one JSON object instead of a table." };
+
+    private static Option<int> SizeOption(string name, string description, int value) => new(name) { Description = description, DefaultValueFactory = _ => value };
+
+    private static Command CreateGemm()
+    {
+        var mOpt = SizeOption("--m", "Rows of A and C (tokens).", 512);
+        var nOpt = SizeOption("--n", "Rows of the weight W [N×K] = columns of C.", 768);
+        var kOpt = SizeOption("--k", "Inner dimension.", 768);
+        var repsOpt = SizeOption("--reps", "Timed repetitions (median reported).", 10);
+        var unpackedOpt = new Option<bool>("--unpacked") { Description = "Pack the weight on every call (Gemm.Sgemm) instead of once." };
+        var threadsOpt = ThreadsOption();
+        var jsonOpt = JsonOption();
+        var cmd = new Command("gemm", "Packed GEMM C[M×N] = A[M×K]·Wᵀ (W [N×K] packed once, like a Linear weight): median GFLOP/s.");
+        cmd.Add(mOpt);
+        cmd.Add(nOpt);
+        cmd.Add(kOpt);
+        cmd.Add(repsOpt);
+        cmd.Add(unpackedOpt);
+        cmd.Add(threadsOpt);
+        cmd.Add(jsonOpt);
+        cmd.SetAction(parseResult =>
+        {
+            var options = new GemmBenchOptions(parseResult.GetValue(mOpt), parseResult.GetValue(nOpt), parseResult.GetValue(kOpt),
+                parseResult.GetValue(repsOpt), parseResult.GetValue(unpackedOpt), parseResult.GetValue(threadsOpt), parseResult.GetValue(jsonOpt));
+            return RunGemm(options);
+        });
+        return cmd;
+    }
+
+    private static Command CreateGemv()
+    {
+        var nOpt = SizeOption("--n", "Rows of the weight W [N×K] (outputs).", 3072);
+        var kOpt = SizeOption("--k", "Columns of the weight (inputs).", 768);
+        var dtypeOpt = new Option<string>("--dtype") { Description = "Weight storage: f32 or bf16.", DefaultValueFactory = _ => "f32" };
+        dtypeOpt.AcceptOnlyFromAmong("f32", "bf16");
+        var repsOpt = SizeOption("--reps", "Timed repetitions (median reported).", 50);
+        var threadsOpt = ThreadsOption();
+        var jsonOpt = JsonOption();
+        var cmd = new Command("gemv", "GEMV y = W·x streaming the weight once: GB/s of weight bytes vs a STREAM triad measured in the same run.");
+        cmd.Add(nOpt);
+        cmd.Add(kOpt);
+        cmd.Add(dtypeOpt);
+        cmd.Add(repsOpt);
+        cmd.Add(threadsOpt);
+        cmd.Add(jsonOpt);
+        cmd.SetAction(parseResult =>
+        {
+            var options = new GemvBenchOptions(parseResult.GetValue(nOpt), parseResult.GetValue(kOpt), parseResult.GetValue(dtypeOpt) ?? "f32",
+                parseResult.GetValue(repsOpt), parseResult.GetValue(threadsOpt), parseResult.GetValue(jsonOpt));
+            return RunGemv(options);
+        });
+        return cmd;
+    }
+
+    /// <summary>Typed options of `bench gemm`.</summary>
+    private sealed record GemmBenchOptions(int M, int N, int K, int Reps, bool Unpacked, int? Threads, bool Json);
+
+    /// <summary>Typed options of `bench gemv`.</summary>
+    private sealed record GemvBenchOptions(int N, int K, string DType, int Reps, int? Threads, bool Json);
+
+    private static int ApplyThreads(int? threads)
+    {
+        if (threads is { } t)
+        {
+            if (t < 1) throw new ArgumentException($"--threads must be ≥ 1, got {t}");
+            Engine.Threads = t;
+        }
+        return Engine.Threads;
+    }
+
+    private static int RunGemm(GemmBenchOptions o)
+    {
+        if (o.M < 1 || o.N < 1 || o.K < 1 || o.Reps < 1) throw new ArgumentException($"sizes and --reps must be ≥ 1 (m={o.M} n={o.N} k={o.K} reps={o.Reps})");
+        int threads = ApplyThreads(o.Threads);
+        var rng = new Rng(1);
+        using var w = Tensor.Randn(new Shape(o.N, o.K), rng, 0.05f);
+        using var a = Tensor.Randn(new Shape(o.M, o.K), rng);
+        using var c = Tensor.Zeros(new Shape(o.M, o.N));
+        using var packed = PackedWeight.Pack(w);
+        Action call = o.Unpacked
+            ? () => Gemm.Sgemm(Transpose.No, Transpose.Yes, o.M, o.N, o.K, 1f, a.Span, o.K, w.Span, o.K, 0f, c.Span, o.N)
+            : () => Gemm.SgemmPacked(Transpose.No, o.M, 1f, a.Span, o.K, packed, 0f, c.Span, o.N);
+        double ms = MedianMs(o.Reps, 3, call, out double cpuMs);
+        double gflops = 2.0 * o.M * o.N * o.K / (ms * 1e6);
+        double cpuGflops = 2.0 * o.M * o.N * o.K * o.Reps / (cpuMs * 1e6);
+        if (o.Json)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"m\": {o.M}, \"n\": {o.N}, \"k\": {o.K}, \"threads\": {threads}, \"gflops\": {gflops:F2}, \"median_ms\": {ms:F4}, \"cpu_gflops\": {cpuGflops:F2}}}"));
+            return 0;
+        }
+        var table = new Table().AddColumns("M", "N", "K", "threads", "median ms", "GFLOP/s", "GFLOP per CPU-s");
+        table.AddRow(Inv(o.M), Inv(o.N), Inv(o.K), Inv(threads), Inv(ms, "F3"), Inv(gflops, "F1"), Inv(cpuGflops, "F1"));
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static int RunGemv(GemvBenchOptions o)
+    {
+        if (o.N < 1 || o.K < 1 || o.Reps < 1) throw new ArgumentException($"sizes and --reps must be ≥ 1 (n={o.N} k={o.K} reps={o.Reps})");
+        int threads = ApplyThreads(o.Threads);
+        var rng = new Rng(2);
+        using var wf = Tensor.Randn(new Shape(o.N, o.K), rng, 0.05f);
+        using var x = Tensor.Randn(new Shape(o.K), rng);
+        using var y = Tensor.Zeros(new Shape(o.N));
+        bool bf16 = o.DType == "bf16";
+        using var w = bf16 ? wf.To(DType.BF16) : wf.Detach();
+        double ms = bf16
+            ? MedianMs(o.Reps, 5, () => Gemv.RowMajorBf16(o.N, o.K, 1f, w.AsSpan<ushort>(), o.K, x.Span, 0f, y.Span))
+            : MedianMs(o.Reps, 5, () => Gemv.RowMajor(o.N, o.K, 1f, w.Span, o.K, x.Span, 0f, y.Span));
+        double weightBytes = (double)o.N * o.K * (bf16 ? 2 : 4);
+        double gemvGbs = weightBytes / (ms * 1e6);
+        double triadGbs = Triad(threads);
+        double ratio = gemvGbs / triadGbs;
+        if (o.Json)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"n\": {o.N}, \"k\": {o.K}, \"dtype\": \"{o.DType}\", \"threads\": {threads}, \"median_ms\": {ms:F4}, \"gemv_gbs\": {gemvGbs:F2}, \"triad_gbs\": {triadGbs:F2}, \"ratio\": {ratio:F3}}}"));
+            return 0;
+        }
+        var table = new Table().AddColumns("N", "K", "dtype", "threads", "median ms", "weight GB/s", "triad GB/s", "ratio");
+        table.AddRow(Inv(o.N), Inv(o.K), o.DType, Inv(threads), Inv(ms, "F4"), Inv(gemvGbs, "F1"), Inv(triadGbs, "F1"), Inv(ratio, "F2"));
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    /// <summary>STREAM-style triad a[i] = b[i] + s·c[i] over arrays far larger than L3; GB/s counts 3 arrays (median of 5).</summary>
+    private static double Triad(int threads)
+    {
+        const int length = 32 << 20; // 128 MiB per array
+        var a = GC.AllocateUninitializedArray<float>(length);
+        var b = new float[length];
+        var c = new float[length];
+        Array.Fill(b, 1f);
+        Array.Fill(c, 2f);
+        double ms = MedianMs(5, 1, () => Par.ForThreads(length / 4096, threads, (s, e) =>
+        {
+            int start = s * 4096, count = (e - s) * 4096;
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(c.AsSpan(start, count), 3f, b.AsSpan(start, count), a.AsSpan(start, count));
+        }));
+        GC.KeepAlive(a);
+        return 3.0 * length * sizeof(float) / (ms * 1e6);
+    }
+
+    private static double MedianMs(int reps, int warmup, Action body) => MedianMs(reps, warmup, body, out _);
+
+    /// <summary>Median wall time of <paramref name="reps"/> calls; <paramref name="cpuMs"/> is the process CPU time they used.</summary>
+    private static double MedianMs(int reps, int warmup, Action body, out double cpuMs)
+    {
+        // Warm up for at least `warmup` calls and 300 ms so tiered JIT and caches settle before timing.
+        long w0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < warmup || Stopwatch.GetElapsedTime(w0).TotalMilliseconds < 300; i++) body();
+        var times = new double[reps];
+        var cpu0 = Environment.CpuUsage.TotalTime;
+        for (int i = 0; i < reps; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            body();
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        cpuMs = (Environment.CpuUsage.TotalTime - cpu0).TotalMilliseconds;
+        Array.Sort(times);
+        return reps % 2 == 1 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
+    }
+
+    private static string Inv(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+    private static string Inv(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
 }

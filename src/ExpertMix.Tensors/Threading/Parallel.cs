@@ -39,4 +39,27 @@ public static class Par
             if (end > start) body(start, end);
         });
     }
+
+    /// <summary>
+    /// Calls <paramref name="body"/>(start, end) over [0, <paramref name="count"/>) split into exactly
+    /// min(<paramref name="chunks"/>, count) contiguous chunks (chunk c is [count·c/chunks, count·(c+1)/chunks)),
+    /// running them in parallel. The split depends only on the arguments.
+    /// </summary>
+    public static void ForThreads(int count, int chunks, Action<int, int> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (count <= 0) return;
+        chunks = Math.Clamp(chunks, 1, count);
+        if (chunks == 1)
+        {
+            body(0, count);
+            return;
+        }
+        System.Threading.Tasks.Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+        {
+            int start = (int)((long)count * c / chunks);
+            int end = (int)((long)count * (c + 1) / chunks);
+            if (end > start) body(start, end);
+        });
+    }
 }

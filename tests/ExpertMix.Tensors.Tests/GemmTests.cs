@@ -1,0 +1,257 @@
+// GEMM/GEMV kernels vs their scalar references: transposes, odd shapes, alpha/beta, leading dims, bf16, packing, threads.
+using ExpertMix.Testing;
+using ExpertMix.Tensors.Kernels;
+
+namespace ExpertMix.Tensors.Tests;
+
+[Trait("Category", "Kernels")]
+public sealed unsafe class GemmTests
+{
+    private static readonly int[] Sizes = [0, 1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 32, 33, 63, 65, 100, 129, 257];
+
+    private static float[] Random(Rng rng, long n)
+    {
+        var x = new float[n];
+        for (long i = 0; i < n; i++) x[i] = (float)rng.NextNormal();
+        return x;
+    }
+
+    private static float[] Nan(long n)
+    {
+        var x = new float[n];
+        Array.Fill(x, float.NaN);
+        return x;
+    }
+
+    private static void AssertGemmClose(float[] expected, float[] actual, int k, string what)
+    {
+        var e = Array.ConvertAll(expected, v => (double)v);
+        var a = Array.ConvertAll(actual, v => (double)v);
+        double scale = 1;
+        foreach (var v in e) if (!double.IsNaN(v)) scale = Math.Max(scale, Math.Abs(v));
+        TensorAssert.Nmse(e, a, Tolerances.MatmulNmse, 1e-6 * Math.Sqrt(Math.Max(k, 1)) * scale, what);
+    }
+
+    /// <summary>Runs Sgemm and Reference on the same random inputs (C has padding columns when ldc &gt; n).</summary>
+    private static void CheckCase(Transpose ta, Transpose tb, int m, int n, int k, float alpha, float beta, int pad, ulong seed)
+    {
+        var rng = new Rng(seed);
+        int aRows = ta == Transpose.No ? m : k, aCols = ta == Transpose.No ? k : m;
+        int bRows = tb == Transpose.No ? k : n, bCols = tb == Transpose.No ? n : k;
+        long lda = Math.Max(1, aCols + pad), ldb = Math.Max(1, bCols + pad), ldc = Math.Max(1, n + pad);
+        var a = Random(rng, Math.Max(1, aRows * lda));
+        var b = Random(rng, Math.Max(1, bRows * ldb));
+        var c0 = Random(rng, Math.Max(1, m * ldc));
+        if (beta == 0)
+        {
+            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c0[i * ldc + j] = float.NaN; // must be overwritten, not read
+        }
+        for (int i = 0; i < m; i++) for (int j = n; j < ldc; j++) c0[i * ldc + j] = float.NaN; // padding must stay untouched
+        var expected = (float[])c0.Clone();
+        var actual = (float[])c0.Clone();
+        Gemm.Reference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, expected, ldc);
+        Gemm.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, actual, ldc);
+        string what = $"Sgemm {ta}/{tb} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad}";
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = n; j < ldc; j++) Assert.True(float.IsNaN(actual[i * ldc + j]), $"{what}: padding C[{i},{j}] was written");
+        }
+        var e = new float[m * n];
+        var r = new float[m * n];
+        for (int i = 0; i < m; i++)
+        {
+            Array.Copy(expected, i * ldc, e, i * n, n);
+            Array.Copy(actual, i * ldc, r, i * n, n);
+        }
+        AssertGemmClose(e, r, k, what);
+    }
+
+    public static TheoryData<Transpose, Transpose> AllTransposes() => new()
+    {
+        { Transpose.No, Transpose.No }, { Transpose.No, Transpose.Yes }, { Transpose.Yes, Transpose.No }, { Transpose.Yes, Transpose.Yes },
+    };
+
+    [Theory]
+    [MemberData(nameof(AllTransposes))]
+    public void Sgemm_matches_reference_on_odd_shapes(Transpose ta, Transpose tb)
+    {
+        var rng = new Rng(42 + (ulong)ta * 2 + (ulong)tb);
+        // Every size appears as m, as n and as k; the partners are drawn at random (bounded work per case).
+        for (int i = 0; i < Sizes.Length; i++)
+        {
+            for (int role = 0; role < 3; role++)
+            {
+                int s = Sizes[i];
+                int p = Sizes[rng.NextInt(Sizes.Length)], q = Sizes[rng.NextInt(Sizes.Length)];
+                var (m, n, k) = role switch { 0 => (s, p, q), 1 => (p, s, q), _ => (p, q, s) };
+                CheckCase(ta, tb, m, n, k, 1f, 0f, 0, (ulong)(i * 3 + role));
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllTransposes))]
+    public void Sgemm_handles_alpha_beta_and_leading_dimensions(Transpose ta, Transpose tb)
+    {
+        CheckCase(ta, tb, 33, 65, 129, 0.5f, 0f, 3, 1);
+        CheckCase(ta, tb, 17, 31, 300, -1.25f, 0.75f, 5, 2);
+        CheckCase(ta, tb, 65, 100, 7, 2f, 1f, 1, 3);
+        CheckCase(ta, tb, 1, 129, 63, 1f, -0.5f, 2, 4);
+        CheckCase(ta, tb, 9, 13, 0, 1f, 0.5f, 2, 5);
+        CheckCase(ta, tb, 9, 13, 5, 0f, 2f, 1, 6);
+    }
+
+    [Fact]
+    public void Sgemm_beyond_one_k_block_matches_reference()
+    {
+        CheckCase(Transpose.No, Transpose.Yes, 20, 40, 600, 1f, 0f, 0, 7);
+        CheckCase(Transpose.Yes, Transpose.No, 200, 35, 520, 1f, 0.5f, 1, 8);
+    }
+
+    [Fact]
+    public void Sgemm_is_bit_identical_for_any_thread_count()
+    {
+        var rng = new Rng(9);
+        foreach (var (m, n, k, tb) in new[] { (100, 257, 300, Transpose.Yes), (257, 100, 129, Transpose.No), (3, 1000, 300, Transpose.Yes), (1, 1000, 300, Transpose.Yes) })
+        {
+            var a = Random(rng, m * k);
+            var b = Random(rng, n * k);
+            float[]? first = null;
+            int saved = Engine.Threads;
+            try
+            {
+                foreach (int threads in new[] { 1, 2, 3 })
+                {
+                    Engine.Threads = threads;
+                    var c = new float[m * n];
+                    Gemm.Sgemm(Transpose.No, tb, m, n, k, 1f, a, k, b, tb == Transpose.Yes ? k : n, 0f, c, n);
+                    if (first is null) first = c;
+                    else TensorAssert.BitEqual(first, c, $"m={m} n={n} k={k} threads={threads} vs 1");
+                }
+            }
+            finally
+            {
+                Engine.Threads = saved;
+            }
+        }
+    }
+
+    [Fact]
+    public void Batched_sgemm_matches_per_matrix_reference_with_broadcast_a()
+    {
+        var rng = new Rng(11);
+        int batch = 5, m = 7, n = 33, k = 17;
+        var a = Random(rng, m * k);               // stride 0: shared by every batch entry
+        var b = Random(rng, batch * n * k);       // [B, N, K] used transposed
+        var c = new float[batch * m * n];
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            Gemm.SgemmBatched(batch, Transpose.No, Transpose.Yes, m, n, k, 1f, pa, k, 0, pb, k, (long)n * k, 0f, pc, n, (long)m * n);
+        }
+        for (int t = 0; t < batch; t++)
+        {
+            var e = new float[m * n];
+            Gemm.Reference(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b.AsSpan(t * n * k), k, 0f, e, n);
+            AssertGemmClose(e, c.AsSpan(t * m * n, m * n).ToArray(), k, $"batch {t}");
+        }
+    }
+
+    [Theory]
+    [InlineData(DType.F32)]
+    [InlineData(DType.BF16)]
+    public void Packed_weight_path_is_bit_identical_to_unpacked(DType dtype)
+    {
+        var rng = new Rng(12);
+        foreach (var (m, n, k) in new[] { (1, 50, 37), (2, 65, 129), (7, 33, 300), (65, 100, 17) })
+        {
+            using var wf = Tensor.Randn(new Shape(n, k), rng);
+            using var w = wf.To(dtype);
+            using var x = Tensor.Randn(new Shape(m, k), rng);
+            using var packed = PackedWeight.Pack(w);
+            using var y1 = Ops.Linear(x, w);
+            using var y2 = Ops.Linear(x, packed);
+            TensorAssert.BitEqual(y1.ToArray(), y2.ToArray(), $"{dtype} m={m} n={n} k={k}");
+        }
+    }
+
+    [Fact]
+    public void Bf16_weight_gemm_matches_reference_on_rounded_weights()
+    {
+        var rng = new Rng(13);
+        foreach (var (m, n, k, tb) in new[] { (5, 33, 65, Transpose.Yes), (17, 100, 129, Transpose.No), (1, 70, 63, Transpose.Yes), (8, 32, 256, Transpose.Yes), (9, 100, 77, Transpose.Yes) })
+        {
+            var a = Random(rng, m * k);
+            var bf = Random(rng, n * k);
+            var bits = new ushort[bf.Length];
+            Kernels.Convert.F32ToBf16(bf, bits);
+            var rounded = new float[bf.Length];
+            Kernels.Convert.Bf16ToF32(bits, rounded);
+            long ldb = tb == Transpose.Yes ? k : n;
+            var e = new float[m * n];
+            var c = new float[m * n];
+            Gemm.Reference(Transpose.No, tb, m, n, k, 1f, a, k, rounded, ldb, 0f, e, n);
+            fixed (float* pa = a, pc = c)
+            fixed (ushort* pb = bits)
+            {
+                Gemm.SgemmBf16(Transpose.No, tb, m, n, k, 1f, pa, k, pb, ldb, 0f, pc, n);
+            }
+            AssertGemmClose(e, c, k, $"bf16 m={m} n={n} k={k} {tb}");
+        }
+    }
+
+    [Fact]
+    public void Gemv_matches_reference_at_every_length_up_to_256()
+    {
+        var rng = new Rng(14);
+        int n = 6;
+        for (int k = 0; k <= 256; k++)
+        {
+            long ldw = k + 3;
+            var w = Random(rng, n * ldw);
+            var x = Random(rng, Math.Max(k, 1));
+            var e = Nan(n);
+            var y = Nan(n);
+            Gemv.Reference(n, k, 1f, w, ldw, x, 0f, e);
+            fixed (float* pw = w, px = x, py = y) Gemv.RowMajor(n, k, 1f, pw, ldw, px, 1, 0f, py, 2);
+            AssertGemmClose(e, y, k, $"gemv f32 k={k}");
+
+            var bits = new ushort[w.Length];
+            Kernels.Convert.F32ToBf16(w, bits);
+            var rounded = new float[w.Length];
+            Kernels.Convert.Bf16ToF32(bits, rounded);
+            var eb = new float[n];
+            var yb = Random(rng, n);
+            var yb0 = (float[])yb.Clone();
+            Array.Copy(yb0, eb, n);
+            Gemv.Reference(n, k, 0.5f, rounded, ldw, x, 2f, eb);
+            fixed (ushort* pw = bits)
+            fixed (float* px = x, py = yb) Gemv.RowMajorBf16(n, k, 0.5f, pw, ldw, px, 1, 2f, py, 3);
+            AssertGemmClose(eb, yb, k, $"gemv bf16 k={k}");
+        }
+    }
+
+    [Fact]
+    public void Gemv_is_bit_identical_for_any_thread_count()
+    {
+        var rng = new Rng(15);
+        int n = 1001, k = 333;
+        var w = Random(rng, n * k);
+        var x = Random(rng, k);
+        float[]? first = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var y = new float[n];
+            fixed (float* pw = w, px = x, py = y) Gemv.RowMajor(n, k, 1f, pw, k, px, 1, 0f, py, threads);
+            if (first is null) first = y;
+            else TensorAssert.BitEqual(first, y, $"gemv threads={threads}");
+        }
+    }
+
+    [Fact]
+    public void Sgemm_rejects_bad_leading_dimensions()
+    {
+        var a = new float[12];
+        Assert.Throws<ArgumentException>(() => Gemm.Sgemm(Transpose.No, Transpose.No, 3, 4, 3, 1f, a, 2, a, 4, 0f, a, 4));
+        Assert.Throws<ArgumentException>(() => Gemm.Sgemm(Transpose.No, Transpose.No, 3, 4, 3, 1f, a, 3, a, 4, 0f, new float[5], 4));
+    }
+}
