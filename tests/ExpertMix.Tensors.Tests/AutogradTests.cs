@@ -131,4 +131,18 @@ public class AutogradTests
         using var y = x.Reshape(2, 1);
         Assert.Throws<InvalidOperationException>(() => y.Backward());
     }
+
+    [Fact]
+    public void Select_backward_scatters_into_the_selected_slice()
+    {
+        using var x = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], new Shape(2, 3));
+        x.RequiresGrad = true;
+        using var row = x.Select(0, 1);
+        Assert.Equal(new float[] { 4, 5, 6 }, row.ToArray());
+        using var col = x.Select(1, 2);
+        row.Backward(Tensor.FromArray([1f, 2f, 3f]));
+        col.Backward(Tensor.FromArray([10f, 20f]));
+        Assert.Equal(new float[] { 0, 0, 10, 1, 2, 23 }, x.Grad!.ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => x.Select(0, 2));
+    }
 }

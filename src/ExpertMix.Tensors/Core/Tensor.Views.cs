@@ -111,8 +111,25 @@ public sealed partial class Tensor
     public Tensor Select(int dim, int index)
     {
         int d = Shape.NormalizeDim(dim, Rank);
-        using var n = Narrow(d, index, 1);
-        return n.Squeeze(d);
+        if ((uint)index >= (uint)_shape[d])
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), $"select index {index} outside dimension {d} of size {_shape[d]} in {Shape}");
+        }
+        var shape = new List<int>(_shape);
+        shape.RemoveAt(d);
+        var strides = new List<long>(_strides);
+        strides.RemoveAt(d);
+        var inShape = _shape;
+        return Record(MakeView([.. shape], [.. strides], Offset + index * _strides[d]), "Select", g =>
+        {
+            var full = Zeros(Shape.Wrap(inShape));
+            using (var region = full.Narrow(d, index, 1))
+            using (var gu = g.Unsqueeze(d))
+            {
+                region.CopyFrom(gu);
+            }
+            return [full];
+        });
     }
 
     /// <summary>Inserts a size-1 dimension at <paramref name="dim"/> (a view).</summary>
