@@ -21,6 +21,16 @@ public class BlockTrajectoryTests(ITestOutputHelper output)
     private const int Steps = 10;
     private const double FinalParamAbs = 1e-3;
 
+    /// <summary>
+    /// attn.k.bias has an exactly zero true gradient (adding q·b to every score of a query row leaves the softmax
+    /// unchanged), so both sides see pure round-off (~1e-11) that AdamW turns into steps of about lr·g/eps; its final
+    /// value is noise-driven (observed 3e-4 to 5.5e-4 from torch) and only the 1e-3 bound applies to it.
+    /// </summary>
+    private const string NoiseOnlyParameter = "attn.k.bias";
+
+    /// <summary>Every other parameter follows a real gradient and ends within this of torch (observed ≤ 4.3e-7).</summary>
+    private const double FinalParamAbsWithRealGradient = 1e-5;
+
     /// <summary>The script's optimizer: one group over all parameters (weight decay applies to every one).</summary>
     private static readonly AdamWOptions s_options = new(LearningRate: 1e-2, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01);
 
@@ -101,6 +111,7 @@ public class BlockTrajectoryTests(ITestOutputHelper output)
         Assert.Contains("single group", golden.Metadata["optimizer"], StringComparison.Ordinal);
         Assert.Contains("weight_decay=0.01", golden.Metadata["optimizer"], StringComparison.Ordinal);
         Assert.Equal(Steps, golden.GetInfo("losses").Numel);
+        Assert.True(MaxMagnitude(Read(golden, "grad0." + NoiseOnlyParameter)) < 1e-8, $"{NoiseOnlyParameter} must have a round-off-only gradient");
     }
 
     [Fact]
@@ -159,7 +170,7 @@ public class BlockTrajectoryTests(ITestOutputHelper output)
             double diff = MaxAbs(expected, run.Final[name]);
             worstFinal = Math.Max(worstFinal, diff);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  final {name,-16} max|diff| {diff:e3}"));
-            TensorAssert.Close(expected, run.Final[name], FinalParamAbs, 0, "final." + name);
+            TensorAssert.Close(expected, run.Final[name], name == NoiseOnlyParameter ? FinalParamAbs : FinalParamAbsWithRealGradient, 0, "final." + name);
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"final parameters worst max|diff| {worstFinal:e3} (limit {FinalParamAbs:g})"));
     }
