@@ -6,13 +6,14 @@ namespace ExpertMix.Tensors.Kernels;
 
 /// <summary>
 /// Shapes and options of one attention call: q [B, H, T, Dh], k/v [B, Hkv, S, Dh], o [B, H, T, Dh], optional additive
-/// mask [Bm, Hm, T, S] (Bm ∈ {1, B}, Hm ∈ {1, H}); query head h reads kv head h / (H / Hkv). With
+/// mask [Bm, Hm, Tm, S] (Bm ∈ {1, B}, Hm ∈ {1, H}, Tm ∈ {1, T}: size-1 dimensions broadcast); query head h reads kv head h / (H / Hkv). With
 /// <see cref="Causal"/>, query t sits at absolute position S − T + t and sees keys s ≤ S − T + t.
 /// </summary>
 internal readonly unsafe struct AttentionArgs
 {
-    public AttentionArgs(int b, int h, int hkv, int t, int s, int dh, float scale, bool causal, float* mask, int maskB, int maskH)
+    public AttentionArgs(int b, int h, int hkv, int t, int s, int dh, float scale, bool causal, float* mask, int maskB, int maskH, int maskT = -1)
     {
+        if (maskT < 0) maskT = t;
         B = b;
         H = h;
         Hkv = hkv;
@@ -22,8 +23,9 @@ internal readonly unsafe struct AttentionArgs
         Scale = scale;
         Causal = causal;
         Mask = mask;
-        MaskBStride = maskB == 1 ? 0 : (long)maskH * t * s;
-        MaskHStride = maskH == 1 ? 0 : (long)t * s;
+        MaskBStride = maskB == 1 ? 0 : (long)maskH * maskT * s;
+        MaskHStride = maskH == 1 ? 0 : (long)maskT * s;
+        MaskTStride = maskT == 1 ? 0 : s;
     }
 
     public int B { get; }
@@ -37,11 +39,12 @@ internal readonly unsafe struct AttentionArgs
     public float* Mask { get; }
     public long MaskBStride { get; }
     public long MaskHStride { get; }
+    public long MaskTStride { get; }
 
     /// <summary>Number of keys query row t attends to.</summary>
     public int Limit(int t) => Causal ? Math.Min(S, S - T + t + 1) : S;
 
-    public float* MaskRow(int b, int h, int t) => Mask == null ? null : Mask + b * MaskBStride + h * MaskHStride + (long)t * S;
+    public float* MaskRow(int b, int h, int t) => Mask == null ? null : Mask + b * MaskBStride + h * MaskHStride + t * MaskTStride;
 }
 
 /// <summary>

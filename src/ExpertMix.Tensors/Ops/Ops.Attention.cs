@@ -9,7 +9,7 @@ public static partial class Ops
     /// o = softmax(q·kᵀ·scale + mask [+ causal]) · v per (batch, query head), f32.
     /// Shapes: <paramref name="q"/> [B, H, T, Dh]; <paramref name="k"/>, <paramref name="v"/> [B, Hkv, S, Dh] with
     /// H % Hkv == 0 (query head h uses kv head h / (H/Hkv); Hkv = 1 is MQA); optional additive
-    /// <paramref name="mask"/> [1 or B, 1 or H, T, S] (0 keeps, −∞ or a large negative drops; for left padding).
+    /// <paramref name="mask"/> [1 or B, 1 or H, 1 or T, S], size-1 dimensions broadcast as in PyTorch (0 keeps, −∞ or a large negative drops; for left padding).
     /// <paramref name="causal"/>: the T queries are the last T of the S key positions (KV-cache decode: offset S − T), so
     /// query t sees keys s ≤ S − T + t. <paramref name="scale"/> defaults to 1/√Dh. Output [B, H, T, Dh].
     /// The forward keeps one score row per thread (no [T, S] matrix) and saves the row log-sum-exp; the fused
@@ -31,16 +31,17 @@ public static partial class Ops
         if (k.Size(0) != b || k.Size(3) != dh || v.Shape != k.Shape) throw new ArgumentException($"{op}: k {k.Shape} and v {v.Shape} must be [{b}, Hkv, S, {dh}] for q {q.Shape}", nameof(k));
         if (hkv == 0 || h % hkv != 0) throw new ArgumentException($"{op}: query heads {h} must be a multiple of kv heads {hkv} (q {q.Shape}, k {k.Shape})", nameof(k));
         if (causal && t > s) throw new ArgumentException($"{op}: causal attention needs T ≤ S (q {q.Shape}, k {k.Shape})", nameof(q));
-        int maskB = 1, maskH = 1;
+        int maskB = 1, maskH = 1, maskT = t;
         if (mask is not null)
         {
             NnOpsSupport.RequireFloat(mask, op, nameof(mask));
-            if (mask.Rank != 4 || mask.Size(0) is not 1 && mask.Size(0) != b || mask.Size(1) is not 1 && mask.Size(1) != h || mask.Size(2) != t || mask.Size(3) != s)
+            if (mask.Rank != 4 || mask.Size(0) is not 1 && mask.Size(0) != b || mask.Size(1) is not 1 && mask.Size(1) != h || mask.Size(2) is not 1 && mask.Size(2) != t || mask.Size(3) != s)
             {
-                throw new ArgumentException($"{op}: mask {mask.Shape} must be [1 or {b}, 1 or {h}, {t}, {s}]", nameof(mask));
+                throw new ArgumentException($"{op}: mask {mask.Shape} must be [1 or {b}, 1 or {h}, 1 or {t}, {s}]", nameof(mask));
             }
             maskB = mask.Size(0);
             maskH = mask.Size(1);
+            maskT = mask.Size(2);
         }
         float sc = scale ?? 1f / MathF.Sqrt(dh);
 
@@ -50,7 +51,7 @@ public static partial class Ops
         var mc = mask is null ? null : NnOpsSupport.DenseF32(mask);
         var y = Tensor.Empty(q.Shape);
         var lse = Tensor.Empty(Shape.Wrap([b, h, t]));
-        var args = new AttentionArgs(b, h, hkv, t, s, dh, sc, causal, mc is null ? null : mc.DataPointer, maskB, maskH);
+        var args = new AttentionArgs(b, h, hkv, t, s, dh, sc, causal, mc is null ? null : mc.DataPointer, maskB, maskH, maskT);
         AttentionKernels.Forward(args, qc.DataPointer, kc.DataPointer, vc.DataPointer, y.DataPointer, lse.DataPointer, simd: true);
 
         if (!Autograd.ShouldRecord(q, k, v))
@@ -66,7 +67,7 @@ public static partial class Ops
             var dq = Tensor.Empty(q.Shape);
             var dk = Tensor.Empty(k.Shape);
             var dv = Tensor.Empty(v.Shape);
-            var a = new AttentionArgs(b, h, hkv, t, s, dh, sc, causal, mc is null ? null : mc.DataPointer, maskB, maskH);
+            var a = new AttentionArgs(b, h, hkv, t, s, dh, sc, causal, mc is null ? null : mc.DataPointer, maskB, maskH, maskT);
             AttentionKernels.Backward(a, qc.DataPointer, kc.DataPointer, vc.DataPointer, saved.DataPointer, lse.DataPointer, gc.DataPointer,
                 dq.DataPointer, dk.DataPointer, dv.DataPointer, simd: true);
             return mask is null ? [dq, dk, dv] : [dq, dk, dv, null];
