@@ -145,4 +145,16 @@ public class AutogradTests
         Assert.Equal(new float[] { 0, 0, 10, 1, 2, 23 }, x.Grad!.ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => x.Select(0, 2));
     }
+
+    [Fact]
+    public void Disposing_an_intermediate_before_backward_keeps_the_graph_intact()
+    {
+        using var x = Leaf(1, 2, 3);
+        var mid = x.Reshape(3, 1);
+        using var top = mid.Expand(new Shape(3, 2));
+        mid.Dispose();
+        using var s = Ops.SumTo(top, new Shape(1, 1));
+        s.Backward();
+        Assert.Equal(new float[] { 2, 2, 2 }, x.Grad!.ToArray());
+    }
 }

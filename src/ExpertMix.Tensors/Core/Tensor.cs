@@ -135,12 +135,15 @@ public sealed unsafe partial class Tensor : IDisposable
     /// <inheritdoc/>
     public override string ToString() => $"Tensor({Describe()})";
 
-    /// <summary>Releases this tensor's reference on its storage (idempotent). Autograd links are dropped.</summary>
+    /// <summary>
+    /// Releases this tensor's reference on its storage (idempotent). The autograd link (<see cref="GradFn"/>) is
+    /// kept, so disposing an intermediate before <see cref="Backward"/> does not cut the graph: gradients still flow
+    /// through it (a backward rule that needs the disposed values fails loudly instead).
+    /// </summary>
     public void Dispose()
     {
         var s = Interlocked.Exchange(ref _storage, null);
         if (s is null) return;
-        GradFn = null;
         s.Release();
     }
 
