@@ -69,12 +69,12 @@ public static class Autograd
         if (gradient is null)
         {
             if (root.Numel != 1) throw new InvalidOperationException($"Backward on non-scalar {root.Describe()} needs an explicit gradient");
-            seed = Tensor.Full(root.Shape, 1f);
+            seed = Ops.FullOn(root.Backend, root.Shape, 1f);
         }
         else
         {
             if (gradient.Shape != root.Shape) throw new ArgumentException($"gradient shape {gradient.Shape} does not match root shape {root.Shape}", nameof(gradient));
-            seed = gradient.To(DType.F32);
+            seed = Ops.CopyAs(gradient, DType.F32);
         }
 
         var order = TopologicalOrder(root);
