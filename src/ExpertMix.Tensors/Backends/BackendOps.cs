@@ -106,3 +106,13 @@ public enum ArgReduceOp
     /// <summary>The smallest value and its first index.</summary>
     Min,
 }
+
+/// <summary>Which positions a query may attend to in <see cref="IBackend.Attention"/>.</summary>
+public enum AttentionCausality
+{
+    /// <summary>Every key position (only the additive mask, if any, restricts).</summary>
+    Full,
+
+    /// <summary>Query i (of T) sees key j (of S) only when j ≤ i + S − T (bottom-right aligned, as with a KV cache).</summary>
+    Causal,
+}
