@@ -116,3 +116,23 @@ public enum AttentionCausality
     /// <summary>Query i (of T) sees key j (of S) only when j ≤ i + S − T (bottom-right aligned, as with a KV cache).</summary>
     Causal,
 }
+
+/// <summary>Which end of the order <see cref="IBackend.TopK"/> keeps.</summary>
+public enum TopKOrder
+{
+    /// <summary>The k largest, in descending order.</summary>
+    Largest,
+
+    /// <summary>The k smallest, in ascending order.</summary>
+    Smallest,
+}
+
+/// <summary>How <see cref="IBackend.Scatter"/> writes into its destination.</summary>
+public enum ScatterMode
+{
+    /// <summary>dst[o] = src (later writes win).</summary>
+    Assign,
+
+    /// <summary>dst[o] += src, in source order (deterministic).</summary>
+    Add,
+}

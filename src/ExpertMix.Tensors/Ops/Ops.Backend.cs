@@ -62,4 +62,12 @@ public static partial class Ops
         x.Backend.Copy(x, c);
         return c;
     }
+
+    /// <summary>An I64 tensor [values.Length] holding <paramref name="values"/> on <paramref name="backend"/>.</summary>
+    internal static Tensor LongsOn(IBackend backend, long[] values)
+    {
+        var t = backend.Empty(Shape.Wrap([values.Length]), DType.I64, zero: false);
+        values.CopyTo(t.AsSpan<long>());
+        return t;
+    }
 }
