@@ -66,6 +66,9 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <inheritdoc/>
+    public double SumOfSquares(Tensor x) => Optim.GradClipping.SumOfSquares(x.Span);
+
     private static (int Outer, int N, int Inner) DimGeometry(Tensor x, int dim)
     {
         int d = Shape.NormalizeDim(dim, x.Rank);

@@ -30,4 +30,7 @@ public partial interface IBackend
     /// of x (contiguous F32, non-empty dim) and its first index (I64); NaN wins, as in torch.
     /// </summary>
     void ArgReduce(ArgReduceOp op, Tensor x, int dim, Tensor values, Tensor indices);
+
+    /// <summary>Σ x² of x (contiguous F32) accumulated in double in index order, returned to the host (gradient-norm clipping).</summary>
+    double SumOfSquares(Tensor x);
 }

@@ -70,4 +70,16 @@ public static partial class Ops
         values.CopyTo(t.AsSpan<long>());
         return t;
     }
+
+    /// <summary>
+    /// acc += g element-wise in place (gradient accumulation, not recorded): acc is a contiguous writable F32 tensor,
+    /// g has the same shape and any layout/float dtype, both on the same backend.
+    /// </summary>
+    internal static void AccumulateInto(Tensor acc, Tensor g)
+    {
+        if (g.Shape != acc.Shape) throw new ArgumentException($"gradient accumulation of {g.Shape} into {acc.Shape}", nameof(g));
+        acc.RequireDType(DType.F32);
+        acc.RequireContiguous();
+        BackendOf("AccumulateGrad", acc, g).Binary(BinaryOp.Add, acc, g, acc);
+    }
 }

@@ -67,7 +67,7 @@ public static partial class Ops
     {
         if (t.DType != DType.F32)
         {
-            using var f = t.Detach().To(DType.F32);
+            using var f = CopyAs(t, DType.F32);
             return f.Reshape(shape);
         }
         if (t.ShapeArray.AsSpan().SequenceEqual(shape)) return t.Detach();
