@@ -135,7 +135,7 @@ public sealed partial class CpuBackend
     private static Tensor F32Any(Tensor t)
     {
         if (t.DType == DType.F32) return t.Detach();
-        var c = Instance.Empty(t.Shape, DType.F32, zero: false);
+        var c = EmptyOwnedBy(Instance, t.Shape, DType.F32, zero: false);
         StridedCopy.Copy(t, c);
         return c;
     }

@@ -67,7 +67,7 @@ public sealed partial class CpuBackend
             if ((sc == 1 || cols == 1) && (sr >= cols || rows == 1)) return (Transpose.No, Math.Max(Math.Max(sr, cols), 1));
             if ((sr == 1 || rows == 1) && (sc >= rows || cols == 1)) return (Transpose.Yes, Math.Max(Math.Max(sc, rows), 1));
         }
-        copy = Instance.Empty(t.Shape, DType.F32, zero: false);
+        copy = EmptyOwnedBy(Instance, t.Shape, DType.F32, zero: false);
         StridedCopy.Copy(t, copy);
         return (Transpose.No, Math.Max(cols, 1));
     }

@@ -51,7 +51,7 @@ public sealed partial class CpuBackend
                 for (int j = k + 1; j < rank; j++) inner *= dims[j];
                 int n = dims[k];
                 dims[k] = 1;
-                var next = Empty(Shape.Wrap((int[])dims.Clone()), DType.F32, zero: false);
+                var next = EmptyOwnedBy(this, Shape.Wrap((int[])dims.Clone()), DType.F32, zero: false);
                 if (n == 0) next.Span.Clear();
                 else Reduction.SumDim(cur.DataPointer, next.DataPointer, outer, n, inner);
                 owned?.Dispose();
