@@ -158,4 +158,76 @@ public class BackendSeamTests
         using var yc = Ops.Exp(cpu);
         TensorAssert.BitEqual(yc.ToArray(), y.ToArray(), "exp");
     }
+
+    /// <summary>
+    /// A transformer-ish step touching the other families: embedding → rms_norm → rope → attention (GQA, causal) →
+    /// dropout → matmul → top-k/gather → loss; backward; one AdamW step with gradient clipping.
+    /// </summary>
+    private static (float[][] Results, long CpuAllocations) TransformerStep(Func<Tensor, Tensor> place)
+    {
+        var rng = new Rng(99);
+        using var embC = Tensor.Randn(new[] { 10, 8 }, rng, 0.5f);
+        using var normC = Tensor.Randn(new[] { 8 }, rng, 0.2f);
+        using var projC = Tensor.Randn(new[] { 8, 8 }, rng, 0.3f);
+        using var idsC = Tensor.FromInts([3, 1, 4, 1, 5, 9], new[] { 2, 3 });
+        using var posC = Tensor.FromInts([0, 1, 2], new[] { 3 });
+        using var pickC = Tensor.FromInts([0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 0, 1], new[] { 2, 2, 3, 1 });
+        var emb = place(embC);
+        var norm = place(normC);
+        var proj = place(projC);
+        using var ids = place(idsC);
+        using var pos = place(posC);
+        using var pick = place(pickC);
+        foreach (var p in new[] { emb, norm, proj }) p.RequiresGrad = true;
+        (emb.Name, norm.Name, proj.Name) = ("emb", "norm", "proj");
+        long before = CpuBackend.AllocationsOnThisThread;
+
+        using var x = Ops.Embedding(emb, ids);                       // [2, 3, 8]
+        using var xn = Ops.RmsNorm(x, norm);
+        using var xp = Ops.MatMul(xn, proj);                         // [2, 3, 8]
+        using var q4 = xp.Reshape(2, 3, 2, 4);
+        using var q = q4.Transpose(1, 2);                            // [2, 2, 3, 4] (strided view)
+        using var kv = Ops.Mul(q, 0.5f);
+        using var kv1 = Ops.Mean(kv, 1, keepDim: true);              // one kv head (GQA) [2, 1, 3, 4]
+        var (cos, sin) = Ops.RopeTable([1f, 0.1f], pos);
+        using var qr = Ops.Rope(q, cos, sin);
+        using var kr = Ops.Rope(kv1, cos, sin);
+        using var att = Ops.ScaledDotProductAttention(qr, kr, kv1);  // [2, 2, 3, 4]
+        using var dr = Ops.Dropout(att, 0.25f, new Rng(5));
+        var (top, topIdx) = Ops.TopK(dr, 2);
+        using var g = Ops.Gather(dr, 3, pick);
+        using var t1 = Ops.Sum(top);
+        using var t2 = Ops.Mean(g);
+        using var sq = Ops.Square(att);
+        using var t3 = Ops.Sum(sq);
+        using var t12 = Ops.Add(t1, t2);
+        using var loss = Ops.Add(t12, t3);
+        Autograd.Backward(loss);
+        Optim.GradClipping.ClipGlobalNorm([emb, norm, proj], 0.5);
+        using (var opt = new Optim.AdamW([emb, norm, proj])) opt.Step();
+        long cpuAllocations = CpuBackend.AllocationsOnThisThread - before;
+
+        var result = new[] { loss.ToArray(), emb.ToArray(), norm.ToArray(), proj.ToArray(), topIdx.ToArray() };
+        foreach (var t in new[] { emb, norm, proj, cos, sin, top, topIdx }) t.Dispose();
+        return (result, cpuAllocations);
+    }
+
+    [Fact]
+    public void Transformer_families_dispatch_through_the_backend_and_match_the_cpu_bit_for_bit()
+    {
+        var (expected, cpuRunAllocations) = TransformerStep(t => t.Clone());
+        var rec = new RecordingBackend();
+        var (actual, recRunAllocations) = TransformerStep(rec.Upload);
+        Assert.True(cpuRunAllocations > 0, "the CPU run must be seen by the allocation counter");
+        Assert.Equal(0, recRunAllocations);
+        string[] names = ["loss", "embedding after AdamW", "norm weight after AdamW", "projection after AdamW", "top-k indices"];
+        for (int i = 0; i < expected.Length; i++) TensorAssert.BitEqual(expected[i], actual[i], names[i]);
+        string[] families =
+        [
+            "IndexSelect", "RmsNorm", "MatMul", "RopeTable", "Rope", "Attention", "DropoutMask", "TopK", "Gather",
+            "IndexAdd", "SumDim", "RmsNormBackward", "RopeBackward", "AttentionBackward", "Scatter.Assign", "Scatter.Add",
+            "SumOfSquares", "AdamWUpdate",
+        ];
+        foreach (var f in families) Assert.Contains(f, rec.Calls);
+    }
 }
