@@ -69,12 +69,12 @@ public static class Autograd
         if (gradient is null)
         {
             if (root.Numel != 1) throw new InvalidOperationException($"Backward on non-scalar {root.Describe()} needs an explicit gradient");
-            seed = Tensor.Full(root.Shape, 1f);
+            seed = Ops.FullOn(root.Backend, root.Shape, 1f);
         }
         else
         {
             if (gradient.Shape != root.Shape) throw new ArgumentException($"gradient shape {gradient.Shape} does not match root shape {root.Shape}", nameof(gradient));
-            seed = gradient.To(DType.F32);
+            seed = Ops.CopyAs(gradient, DType.F32);
         }
 
         var order = TopologicalOrder(root);
@@ -99,14 +99,14 @@ public static class Autograd
                     if (gi.Shape != input.Shape) throw new InvalidOperationException($"{node} produced a gradient of shape {gi.Shape} for input {k} of shape {input.Shape}");
                     if (grads.TryGetValue(input, out var acc))
                     {
-                        acc.AddInPlace(gi);
+                        Ops.AccumulateInto(acc, gi);
                     }
                     else
                     {
                         // Keep an exclusively owned, writable, contiguous F32 copy: later contributions add into it in place.
                         bool exclusive = gi.Storage.RefCount == 1 && gi.IsContiguous && gi.DType == DType.F32 && !gi.Storage.IsReadOnly
                                          && !ReferenceEquals(gi, g) && !adopted.Contains(gi) && Array.IndexOf(inputGrads, gi, k + 1) < 0;
-                        grads[input] = exclusive ? gi : gi.Clone();
+                        grads[input] = exclusive ? gi : Ops.CopyAs(gi, DType.F32);
                         if (exclusive) adopted.Add(gi);
                     }
                 }

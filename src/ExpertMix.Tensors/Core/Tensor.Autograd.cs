@@ -59,13 +59,13 @@ public sealed partial class Tensor
     {
         if (Grad is null || Grad.IsDisposed)
         {
-            var copy = g.Clone();
+            var copy = Ops.CopyAs(g, g.DType);
             TensorScope.Forget(copy);
             Grad = copy;
         }
         else
         {
-            Grad.AddInPlace(g);
+            Ops.AccumulateInto(Grad, g);
         }
     }
 }

@@ -1,6 +1,4 @@
 // Vectorised in-place updates for optimisers and accumulation (no autograd): scale, add-scaled, fill-like helpers.
-using ExpertMix.Tensors.Kernels;
-using ExpertMix.Tensors.Kernels.Simd;
 
 namespace ExpertMix.Tensors;
 
@@ -11,7 +9,7 @@ public sealed unsafe partial class Tensor
     public void ScaleInPlace(float s)
     {
         RequireWritableF32();
-        Elementwise.BinaryWithScalar<MulOp>(DataPointer, s, DataPointer, Numel);
+        Backend.BinaryScalar(BinaryOp.Mul, this, s, this);
     }
 
     /// <summary>
@@ -25,8 +23,9 @@ public sealed unsafe partial class Tensor
         ArgumentNullException.ThrowIfNull(other);
         if (other.Shape != Shape) throw new ArgumentException($"AddScaledInPlace of {other.Shape} into {Shape}", nameof(other));
         RequireWritableF32();
+        var backend = Ops.BackendOf("AddScaledInPlace", this, other);
         using var o = Ops.F32Contiguous(other);
-        Elementwise.AddScaled(DataPointer, s, o.DataPointer, DataPointer, Numel);
+        backend.AddScaled(this, s, o, this);
     }
 
     private void RequireWritableF32()

@@ -101,7 +101,7 @@ public sealed partial class Tensor
         var inShape = _shape;
         return Record(MakeView(shape, (long[])_strides.Clone(), Offset + start * _strides[d]), "Narrow", g =>
         {
-            var full = Zeros(Shape.Wrap(inShape));
+            var full = Backend.Empty(Shape.Wrap(inShape), DType.F32, zero: true);
             using (var region = full.Narrow(d, start, length)) region.CopyFrom(g);
             return [full];
         });
@@ -122,7 +122,7 @@ public sealed partial class Tensor
         var inShape = _shape;
         return Record(MakeView([.. shape], [.. strides], Offset + index * _strides[d]), "Select", g =>
         {
-            var full = Zeros(Shape.Wrap(inShape));
+            var full = Backend.Empty(Shape.Wrap(inShape), DType.F32, zero: true);
             using (var region = full.Narrow(d, index, 1))
             using (var gu = g.Unsqueeze(d))
             {
@@ -183,16 +183,16 @@ public sealed partial class Tensor
     private Tensor ContiguousNoGrad()
     {
         if (IsContiguous) return MakeView(_shape, _strides, Offset);
-        var c = Empty(Shape, DType);
-        Kernels.StridedCopy.Copy(this, c);
+        var c = Backend.Empty(Shape, DType, zero: false);
+        Backend.Copy(this, c);
         return c;
     }
 
     /// <summary>A contiguous copy with its own storage (gradient flows through).</summary>
     public Tensor Clone()
     {
-        var c = Empty(Shape, DType);
-        Kernels.StridedCopy.Copy(this, c);
+        var c = Backend.Empty(Shape, DType, zero: false);
+        Backend.Copy(this, c);
         return Record(c, "Clone", g => [g.Detach()]);
     }
 
@@ -202,20 +202,23 @@ public sealed partial class Tensor
     /// </summary>
     public Tensor To(DType dtype)
     {
-        var c = Empty(Shape, dtype);
-        Kernels.StridedCopy.Copy(this, c);
+        var c = Backend.Empty(Shape, dtype, zero: false);
+        Backend.Copy(this, c);
         if (dtype == DType.F32 && DType.IsFloat()) return Record(c, "To", g => [g.Detach()]);
         return c;
     }
 
-    /// <summary>Copies <paramref name="source"/> (same shape, any layout/dtype) into this tensor in place.</summary>
+    /// <summary>
+    /// Copies <paramref name="source"/> (same shape, any layout/dtype) into this tensor in place. The source may live on
+    /// another backend: this is the one place tensors move between backends, and the destination's backend does it.
+    /// </summary>
     /// <exception cref="InvalidOperationException">This tensor is read-only or shapes differ.</exception>
     public Tensor CopyFrom(Tensor source)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (source.Shape != Shape) throw new ArgumentException($"copy from {source.Shape} into {Shape}", nameof(source));
         if (Storage.IsReadOnly) throw new InvalidOperationException($"tensor {Describe()} is read-only (memory-mapped)");
-        Kernels.StridedCopy.Copy(source, this);
+        Backend.Copy(source, this); // the destination's backend: CopyFrom is also the transfer between backends
         return this;
     }
 
@@ -226,12 +229,6 @@ public sealed partial class Tensor
         if (other.Shape != Shape) throw new ArgumentException($"AddInPlace of {other.Shape} into {Shape}", nameof(other));
         RequireDType(DType.F32);
         RequireContiguous();
-        if (other.IsContiguous && other.DType == DType.F32)
-        {
-            System.Numerics.Tensors.TensorPrimitives.Add(Span, other.Span, Span);
-            return;
-        }
-        using var c = other.To(DType.F32);
-        System.Numerics.Tensors.TensorPrimitives.Add(Span, c.Span, Span);
+        Ops.AccumulateInto(this, other);
     }
 }

@@ -7,8 +7,7 @@ internal static class NnOpsSupport
     /// <summary>A dense F32 tensor with the values of <paramref name="t"/>: a detached view when already dense F32, else a copy (never recorded).</summary>
     public static Tensor DenseF32(Tensor t)
     {
-        using var noGrad = Autograd.NoGrad();
-        return t.DType == DType.F32 && t.IsContiguous ? t.Detach() : t.To(DType.F32);
+        return t.DType == DType.F32 && t.IsContiguous ? t.Detach() : Ops.CopyAs(t, DType.F32);
     }
 
     /// <summary>Number of rows when the last dimension (of size <paramref name="cols"/>) is the row.</summary>

@@ -1,6 +1,4 @@
 // Differentiable activations: GELU (exact and tanh), SiLU, SwiGLU (two inputs or fused halves), sigmoid, tanh, ReLU.
-using ExpertMix.Tensors.Kernels;
-using ExpertMix.Tensors.Kernels.Simd;
 
 namespace ExpertMix.Tensors;
 
@@ -8,41 +6,38 @@ public static partial class Ops
 {
     /// <summary>
     /// Exact GELU: x·Φ(x) = ½x(1 + erf(x/√2)) (torch gelu, approximate='none'); erf as in
-    /// <see cref="ActivationMath"/> (≤ 2e-7 relative for x ≥ 0, ≤ 1e-6 on [−1.3, 0), ≤ 1e-5 below). Backward g·(Φ + xφ).
+    /// <see cref="Kernels.Simd.ActivationMath"/> (≤ 2e-7 relative for x ≥ 0, ≤ 1e-6 on [−1.3, 0), ≤ 1e-5 below). Backward g·(Φ + xφ).
     /// </summary>
-    public static Tensor Gelu(Tensor x) => Activation<GeluOp, GeluGradOp>(x, "Gelu", fromOutput: false);
+    public static Tensor Gelu(Tensor x) => Activation(UnaryOp.Gelu, BinaryOp.GeluGrad, x, "Gelu", fromOutput: false);
 
     /// <summary>
     /// GELU tanh approximation (HF gelu_new / gelu_pytorch_tanh): ½x(1 + tanh(√(2/π)(x + 0.044715x³))),
-    /// evaluated as the identical x·σ(2u). Backward: see <see cref="GeluTanhGradOp"/>.
+    /// evaluated as the identical x·σ(2u). Backward: see <see cref="Kernels.Simd.GeluTanhGradOp"/>.
     /// </summary>
-    public static Tensor GeluTanh(Tensor x) => Activation<GeluTanhOp, GeluTanhGradOp>(x, "GeluTanh", fromOutput: false);
+    public static Tensor GeluTanh(Tensor x) => Activation(UnaryOp.GeluTanh, BinaryOp.GeluTanhGrad, x, "GeluTanh", fromOutput: false);
 
     /// <summary>SiLU: x·σ(x). Backward g·σ(1 + x(1 − σ)).</summary>
-    public static Tensor Silu(Tensor x) => Activation<SiluOp, SiluGradOp>(x, "Silu", fromOutput: false);
+    public static Tensor Silu(Tensor x) => Activation(UnaryOp.Silu, BinaryOp.SiluGrad, x, "Silu", fromOutput: false);
 
     /// <summary>σ(x) = 1/(1 + e⁻ˣ). Backward g·y(1 − y).</summary>
-    public static Tensor Sigmoid(Tensor x) => Activation<SigmoidOp, SigmoidGradOp>(x, "Sigmoid", fromOutput: true);
+    public static Tensor Sigmoid(Tensor x) => Activation(UnaryOp.Sigmoid, BinaryOp.SigmoidGrad, x, "Sigmoid", fromOutput: true);
 
     /// <summary>tanh(x) (≤ 5e-7 relative). Backward g(1 − y²).</summary>
-    public static Tensor Tanh(Tensor x) => Activation<TanhOp, TanhGradOp>(x, "Tanh", fromOutput: true);
+    public static Tensor Tanh(Tensor x) => Activation(UnaryOp.Tanh, BinaryOp.TanhGrad, x, "Tanh", fromOutput: true);
 
     /// <summary>ReLU: max(x, 0), NaN propagates. Backward g where x &gt; 0.</summary>
-    public static Tensor Relu(Tensor x) => Activation<ReluOp, ReluGradOp>(x, "Relu", fromOutput: false);
+    public static Tensor Relu(Tensor x) => Activation(UnaryOp.Relu, BinaryOp.ReluGrad, x, "Relu", fromOutput: false);
 
     /// <summary>
     /// SwiGLU: silu(gate)·up (Llama MLP), same shapes. Backward ∂gate = g·up·silu′(gate), ∂up = g·silu(gate).
     /// </summary>
     /// <exception cref="ArgumentException">The shapes differ.</exception>
-    public static unsafe Tensor SwiGlu(Tensor gate, Tensor up)
+    public static Tensor SwiGlu(Tensor gate, Tensor up)
     {
         ArgumentNullException.ThrowIfNull(gate);
         ArgumentNullException.ThrowIfNull(up);
         if (gate.Shape != up.Shape) throw new ArgumentException($"SwiGlu gate {gate.Shape} and up {up.Shape} must have the same shape");
-        using var gc = F32Contiguous(gate);
-        using var uc = F32Contiguous(up);
-        var y = Tensor.Empty(gate.Shape);
-        Elementwise.Binary<SwiGluOp>(gc.DataPointer, uc.DataPointer, y.DataPointer, y.Numel);
+        var y = MapBinaryFlat(BinaryOp.SwiGlu, gate, up);
         if (Autograd.ShouldRecord(gate, up))
         {
             y.WithGradFn(new GradNode("SwiGlu", [gate, up], g =>
@@ -51,7 +46,7 @@ public static partial class Ops
                 if (gate.RequiresGrad)
                 {
                     using var gu = Mul(g, up);
-                    dg = MapBinaryFlat<SiluGradOp>(gate, gu);
+                    dg = MapBinaryFlat(BinaryOp.SiluGrad, gate, gu);
                 }
                 if (up.RequiresGrad)
                 {
@@ -88,7 +83,7 @@ public static partial class Ops
                 using var gate = x.Narrow(-1, 0, h);
                 using var up = x.Narrow(-1, h, h);
                 using var gu = Mul(g, up);
-                using var dg = MapBinaryFlat<SiluGradOp>(gate, gu);
+                using var dg = MapBinaryFlat(BinaryOp.SiluGrad, gate, gu);
                 using var s = Silu(gate);
                 using var du = Mul(g, s);
                 return [Concat([dg, du], -1)];
@@ -97,26 +92,14 @@ public static partial class Ops
         return y;
     }
 
-    private static Tensor Activation<TOp, TGrad>(Tensor x, string name, bool fromOutput)
-        where TOp : IUnaryOperator
-        where TGrad : IBinaryOperator
+    private static Tensor Activation(UnaryOp op, BinaryOp grad, Tensor x, string name, bool fromOutput)
     {
-        var y = MapUnary<TOp>(x);
+        var y = MapUnary(op, x);
         if (Autograd.ShouldRecord(x))
         {
             var saved = fromOutput ? y : x;
-            y.WithGradFn(new GradNode(name, [x], g => [MapBinaryFlat<TGrad>(saved, g)]));
+            y.WithGradFn(new GradNode(name, [x], g => [MapBinaryFlat(grad, saved, g)]));
         }
-        return y;
-    }
-
-    /// <summary>TOp(a, b) for same-shape tensors of any layout (contiguous copies when needed), flat SIMD.</summary>
-    private static unsafe Tensor MapBinaryFlat<TOp>(Tensor a, Tensor b) where TOp : IBinaryOperator
-    {
-        using var ac = F32Contiguous(a);
-        using var bc = F32Contiguous(b);
-        var y = Tensor.Empty(a.Shape);
-        Elementwise.Binary<TOp>(ac.DataPointer, bc.DataPointer, y.DataPointer, y.Numel);
         return y;
     }
 }

@@ -1,5 +1,4 @@
 // Differentiable causal scaled-dot-product attention with grouped-query (GQA/MQA) heads and an optional additive mask.
-using ExpertMix.Tensors.Kernels;
 
 namespace ExpertMix.Tensors;
 
@@ -17,7 +16,7 @@ public static partial class Ops
     /// NaN: a query row whose visible scores are all −∞ yields NaN, like PyTorch's softmax.
     /// </summary>
     /// <exception cref="ArgumentException">Ranks/shapes are inconsistent, H % Hkv ≠ 0, or causal with T &gt; S.</exception>
-    public static unsafe Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor? mask = null, bool causal = true, float? scale = null)
+    public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor? mask = null, bool causal = true, float? scale = null)
     {
         ArgumentNullException.ThrowIfNull(q);
         ArgumentNullException.ThrowIfNull(k);
@@ -31,7 +30,6 @@ public static partial class Ops
         if (k.Size(0) != b || k.Size(3) != dh || v.Shape != k.Shape) throw new ArgumentException($"{op}: k {k.Shape} and v {v.Shape} must be [{b}, Hkv, S, {dh}] for q {q.Shape}", nameof(k));
         if (hkv == 0 || h % hkv != 0) throw new ArgumentException($"{op}: query heads {h} must be a multiple of kv heads {hkv} (q {q.Shape}, k {k.Shape})", nameof(k));
         if (causal && t > s) throw new ArgumentException($"{op}: causal attention needs T ≤ S (q {q.Shape}, k {k.Shape})", nameof(q));
-        int maskB = 1, maskH = 1, maskT = t;
         if (mask is not null)
         {
             NnOpsSupport.RequireFloat(mask, op, nameof(mask));
@@ -39,9 +37,6 @@ public static partial class Ops
             {
                 throw new ArgumentException($"{op}: mask {mask.Shape} must be [1 or {b}, 1 or {h}, 1 or {t}, {s}]", nameof(mask));
             }
-            maskB = mask.Size(0);
-            maskH = mask.Size(1);
-            maskT = mask.Size(2);
         }
         float sc = scale ?? 1f / MathF.Sqrt(dh);
 
@@ -49,10 +44,11 @@ public static partial class Ops
         var kc = NnOpsSupport.DenseF32(k);
         var vc = NnOpsSupport.DenseF32(v);
         var mc = mask is null ? null : NnOpsSupport.DenseF32(mask);
-        var y = Tensor.Empty(q.Shape);
-        var lse = Tensor.Empty(Shape.Wrap([b, h, t]));
-        var args = new AttentionArgs(b, h, hkv, t, s, dh, sc, causal, mc is null ? null : mc.DataPointer, maskB, maskH, maskT);
-        AttentionKernels.Forward(args, qc.DataPointer, kc.DataPointer, vc.DataPointer, y.DataPointer, lse.DataPointer, simd: true);
+        var backend = BackendOf(op, q, k, v, mask);
+        var causality = causal ? AttentionCausality.Causal : AttentionCausality.Full;
+        var y = EmptyOn(backend, q.Shape);
+        var lse = EmptyOn(backend, Shape.Wrap([b, h, t]));
+        backend.Attention(qc, kc, vc, mc, sc, causality, y, lse);
 
         if (!Autograd.ShouldRecord(q, k, v))
         {
@@ -64,12 +60,10 @@ public static partial class Ops
         return y.WithGradFn(new GradNode("ScaledDotProductAttention", inputs, g =>
         {
             using var gc = NnOpsSupport.DenseF32(g);
-            var dq = Tensor.Empty(q.Shape);
-            var dk = Tensor.Empty(k.Shape);
-            var dv = Tensor.Empty(v.Shape);
-            var a = new AttentionArgs(b, h, hkv, t, s, dh, sc, causal, mc is null ? null : mc.DataPointer, maskB, maskH, maskT);
-            AttentionKernels.Backward(a, qc.DataPointer, kc.DataPointer, vc.DataPointer, saved.DataPointer, lse.DataPointer, gc.DataPointer,
-                dq.DataPointer, dk.DataPointer, dv.DataPointer, simd: true);
+            var dq = EmptyOn(backend, q.Shape);
+            var dk = EmptyOn(backend, k.Shape);
+            var dv = EmptyOn(backend, v.Shape);
+            backend.AttentionBackward(qc, kc, vc, mc, sc, causality, saved, lse, gc, dq, dk, dv);
             return mask is null ? [dq, dk, dv] : [dq, dk, dv, null];
         }));
     }

@@ -30,7 +30,8 @@ public static partial class Ops
             if (t.DType != dtype) dtype = DType.F32;
         }
         dims[d] = total;
-        var y = Tensor.Empty(dims, dtype);
+        var backend = BackendOf("Concat", tensors);
+        var y = EmptyOn(backend, Shape.Wrap(dims), dtype);
         var offsets = new int[tensors.Count];
         int off = 0;
         using (Autograd.NoGrad())
@@ -42,7 +43,7 @@ public static partial class Ops
                 if (len > 0)
                 {
                     using var region = y.Narrow(d, off, len);
-                    region.CopyFrom(tensors[i]);
+                    backend.Copy(tensors[i], region);
                 }
                 off += len;
             }

@@ -1,5 +1,4 @@
 // Differentiable fused cross-entropy (log-softmax + NLL) with ignore index, reductions and label smoothing.
-using ExpertMix.Tensors.Kernels;
 
 namespace ExpertMix.Tensors;
 
@@ -15,7 +14,7 @@ public static partial class Ops
     /// dx = (softmax(x) − ε/V − (1−ε)·onehot(t)) · dL (· 1/count for Mean), 0 on ignored rows.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes/dtypes mismatch, ε ∉ [0, 1], or a target outside [0, V) that is not ignoreIndex.</exception>
-    public static unsafe Tensor CrossEntropy(Tensor logits, Tensor targets, LossReduction reduction = LossReduction.Mean, int ignoreIndex = -100, float labelSmoothing = 0f)
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets, LossReduction reduction = LossReduction.Mean, int ignoreIndex = -100, float labelSmoothing = 0f)
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(targets);
@@ -42,28 +41,20 @@ public static partial class Ops
         }
 
         bool smooth = labelSmoothing > 0f;
-        var nll = new float[n];
-        var sm = new float[n];
-        var lse = new float[n];
+        var backend = BackendOf(op, logits, targets);
+        var tTensor = EmptyOn(backend, Shape.Wrap([n]), DType.I32);
+        tInt.CopyTo(tTensor.AsSpan<int>());
+        using var nllT = ZerosOn(backend, Shape.Wrap([n]));
+        using var smT = ZerosOn(backend, Shape.Wrap([n]));
+        var lseT = ZerosOn(backend, Shape.Wrap([n]));
         var xc = NnOpsSupport.DenseF32(logits);
-        float* xp = xc.DataPointer;
-        if (vocab > 0)
-        {
-            Par.For(n, Math.Max(1, 16384 / vocab), (r0, r1) =>
-            {
-                for (int r = r0; r < r1; r++)
-                {
-                    if (tInt[r] < 0) continue;
-                    var res = CrossEntropyKernels.CrossEntropyRow(new ReadOnlySpan<float>(xp + (long)r * vocab, vocab), tInt[r], smooth);
-                    (nll[r], sm[r], lse[r]) = (res.Nll, res.Smooth, res.Lse);
-                }
-            });
-        }
+        backend.CrossEntropy(xc, tTensor, labelSmoothing, nllT, smT, lseT);
+        ReadOnlySpan<float> nll = nllT.Span, sm = smT.Span;
         float keep = 1f - labelSmoothing, smoothW = smooth ? labelSmoothing / vocab : 0f;
         Tensor y;
         if (reduction == LossReduction.None)
         {
-            y = Tensor.Empty(Shape.Wrap(rowShape));
+            y = EmptyOn(backend, Shape.Wrap(rowShape));
             var ys = y.Span;
             for (int i = 0; i < n; i++) ys[i] = smooth ? keep * nll[i] + smoothW * sm[i] : nll[i];
         }
@@ -76,37 +67,32 @@ public static partial class Ops
                 sumSmooth += sm[i];
             }
             double total = smooth ? keep * sumNll + smoothW * sumSmooth : sumNll;
-            y = Tensor.Scalar((float)(reduction == LossReduction.Mean ? total / count : total));
+            y = ScalarOn(backend, (float)(reduction == LossReduction.Mean ? total / count : total));
         }
 
         if (!Autograd.ShouldRecord(logits))
         {
             xc.Dispose();
+            tTensor.Dispose();
+            lseT.Dispose();
             return y;
         }
         return y.WithGradFn(new GradNode(op, [logits, targets], g =>
         {
             var gv = g.ToArray();
-            var dx = Tensor.Empty(logits.Shape);
-            float* dp = dx.DataPointer;
-            if (vocab > 0)
+            var dx = EmptyOn(backend, logits.Shape);
+            using var scaleT = EmptyOn(backend, Shape.Wrap([n]));
+            var sc = scaleT.Span;
+            for (int r = 0; r < n; r++)
             {
-                Par.For(n, Math.Max(1, 16384 / vocab), (r0, r1) =>
+                sc[r] = reduction switch
                 {
-                    for (int r = r0; r < r1; r++)
-                    {
-                        var d = new Span<float>(dp + (long)r * vocab, vocab);
-                        if (tInt[r] < 0) { d.Clear(); continue; }
-                        float scale = reduction switch
-                        {
-                            LossReduction.None => gv[r],
-                            LossReduction.Sum => gv[0],
-                            _ => gv[0] / count,
-                        };
-                        CrossEntropyKernels.CrossEntropyBackwardRow(new ReadOnlySpan<float>(xp + (long)r * vocab, vocab), tInt[r], lse[r], labelSmoothing, scale, d);
-                    }
-                });
+                    LossReduction.None => gv[r],
+                    LossReduction.Sum => gv[0],
+                    _ => gv[0] / count,
+                };
             }
+            backend.CrossEntropyBackward(xc, tTensor, lseT, labelSmoothing, scaleT, dx);
             return [dx, null];
         }));
     }

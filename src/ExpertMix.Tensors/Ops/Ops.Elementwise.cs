@@ -1,6 +1,4 @@
 // Differentiable element-wise arithmetic with NumPy/PyTorch broadcasting (add, sub, mul, div, max/min, unary maths).
-using ExpertMix.Tensors.Kernels;
-using ExpertMix.Tensors.Kernels.Simd;
 
 namespace ExpertMix.Tensors;
 
@@ -10,7 +8,7 @@ public static partial class Ops
     /// <exception cref="ArgumentException">The shapes cannot be broadcast, or an input is not a float tensor.</exception>
     public static Tensor Add(Tensor a, Tensor b)
     {
-        var y = MapBinary<AddOp>(a, b);
+        var y = MapBinary(BinaryOp.Add, a, b);
         if (Autograd.ShouldRecord(a, b))
         {
             Shape sa = a.Shape, sb = b.Shape;
@@ -23,7 +21,7 @@ public static partial class Ops
     /// <exception cref="ArgumentException">The shapes cannot be broadcast.</exception>
     public static Tensor Sub(Tensor a, Tensor b)
     {
-        var y = MapBinary<SubOp>(a, b);
+        var y = MapBinary(BinaryOp.Sub, a, b);
         if (Autograd.ShouldRecord(a, b))
         {
             Shape sa = a.Shape, sb = b.Shape;
@@ -36,7 +34,7 @@ public static partial class Ops
     /// <exception cref="ArgumentException">The shapes cannot be broadcast.</exception>
     public static Tensor Mul(Tensor a, Tensor b)
     {
-        var y = MapBinary<MulOp>(a, b);
+        var y = MapBinary(BinaryOp.Mul, a, b);
         if (Autograd.ShouldRecord(a, b))
         {
             Shape sa = a.Shape, sb = b.Shape;
@@ -49,7 +47,7 @@ public static partial class Ops
     /// <exception cref="ArgumentException">The shapes cannot be broadcast.</exception>
     public static Tensor Div(Tensor a, Tensor b)
     {
-        var y = MapBinary<DivOp>(a, b);
+        var y = MapBinary(BinaryOp.Div, a, b);
         if (Autograd.ShouldRecord(a, b))
         {
             Shape sa = a.Shape, sb = b.Shape;
@@ -71,25 +69,25 @@ public static partial class Ops
     }
 
     /// <summary>a + s.</summary>
-    public static Tensor Add(Tensor a, float s) => RecordScalar(MapWithScalar<AddOp>(a, s), "AddScalar", a, g => g.Detach());
+    public static Tensor Add(Tensor a, float s) => RecordScalar(MapWithScalar(BinaryOp.Add, a, s), "AddScalar", a, g => g.Detach());
 
     /// <summary>a − s.</summary>
-    public static Tensor Sub(Tensor a, float s) => RecordScalar(MapWithScalar<SubOp>(a, s), "SubScalar", a, g => g.Detach());
+    public static Tensor Sub(Tensor a, float s) => RecordScalar(MapWithScalar(BinaryOp.Sub, a, s), "SubScalar", a, g => g.Detach());
 
     /// <summary>s − a.</summary>
-    public static Tensor Sub(float s, Tensor a) => RecordScalar(MapWithScalar<Swapped<SubOp>>(a, s), "RSubScalar", a, Neg);
+    public static Tensor Sub(float s, Tensor a) => RecordScalar(MapScalarFirst(BinaryOp.Sub, s, a), "RSubScalar", a, Neg);
 
     /// <summary>a · s.</summary>
-    public static Tensor Mul(Tensor a, float s) => RecordScalar(MapWithScalar<MulOp>(a, s), "MulScalar", a, g => Mul(g, s));
+    public static Tensor Mul(Tensor a, float s) => RecordScalar(MapWithScalar(BinaryOp.Mul, a, s), "MulScalar", a, g => Mul(g, s));
 
     /// <summary>a / s (IEEE division by s, not multiplication by 1/s, as torch).</summary>
-    public static Tensor Div(Tensor a, float s) => RecordScalar(MapWithScalar<DivOp>(a, s), "DivScalar", a, g => Div(g, s));
+    public static Tensor Div(Tensor a, float s) => RecordScalar(MapWithScalar(BinaryOp.Div, a, s), "DivScalar", a, g => Div(g, s));
 
     /// <summary>s · x (alias of <see cref="Mul(Tensor, float)"/>).</summary>
     public static Tensor Scale(Tensor x, float s) => Mul(x, s);
 
     /// <summary>−x.</summary>
-    public static Tensor Neg(Tensor x) => RecordScalar(MapUnary<NegOp>(x), "Neg", x, Neg);
+    public static Tensor Neg(Tensor x) => RecordScalar(MapUnary(UnaryOp.Neg, x), "Neg", x, Neg);
 
     /// <summary>
     /// a + s·b (torch.add(a, b, alpha=s)), rounded once (fused multiply-add) when the shapes match; broadcasts
@@ -105,13 +103,14 @@ public static partial class Ops
         {
             using var ac = F32Contiguous(a);
             using var bc = F32Contiguous(b);
-            y = Tensor.Empty(a.Shape);
-            Elementwise.AddScaled(ac.DataPointer, s, bc.DataPointer, y.DataPointer, y.Numel);
+            var backend = BackendOf("AddScaled", a, b);
+            y = EmptyOn(backend, a.Shape);
+            backend.AddScaled(ac, s, bc, y);
         }
         else
         {
-            using var sb = MapWithScalar<MulOp>(b, s);
-            y = MapBinary<AddOp>(a, sb);
+            using var sb = MapWithScalar(BinaryOp.Mul, b, s);
+            y = MapBinary(BinaryOp.Add, a, sb);
         }
         if (Autograd.ShouldRecord(a, b))
         {
@@ -122,7 +121,7 @@ public static partial class Ops
     }
 
     /// <summary>x². Backward 2x·g.</summary>
-    public static Tensor Square(Tensor x) => RecordScalar(MapUnary<SquareOp>(x), "Square", x, g =>
+    public static Tensor Square(Tensor x) => RecordScalar(MapUnary(UnaryOp.Square, x), "Square", x, g =>
     {
         using var t = Mul(g, x);
         return Mul(t, 2f);
@@ -131,7 +130,7 @@ public static partial class Ops
     /// <summary>√x (NaN for x &lt; 0). Backward g/(2√x).</summary>
     public static Tensor Sqrt(Tensor x)
     {
-        var y = MapUnary<SqrtOp>(x);
+        var y = MapUnary(UnaryOp.Sqrt, x);
         return RecordScalar(y, "Sqrt", x, g =>
         {
             using var t = Div(g, y);
@@ -142,22 +141,22 @@ public static partial class Ops
     /// <summary>1/√x (correctly rounded sqrt, then division). Backward −½·g·y³.</summary>
     public static Tensor Rsqrt(Tensor x)
     {
-        var y = MapUnary<RsqrtOp>(x);
+        var y = MapUnary(UnaryOp.Rsqrt, x);
         return RecordScalar(y, "Rsqrt", x, g => Zip(g, y, static (gv, yv) => -0.5f * gv * yv * yv * yv));
     }
 
     /// <summary>eˣ (about 1 ulp). Backward g·y.</summary>
     public static Tensor Exp(Tensor x)
     {
-        var y = MapUnary<ExpOp>(x);
+        var y = MapUnary(UnaryOp.Exp, x);
         return RecordScalar(y, "Exp", x, g => Mul(g, y));
     }
 
     /// <summary>ln x (NaN for x &lt; 0, −∞ at 0). Backward g/x.</summary>
-    public static Tensor Log(Tensor x) => RecordScalar(MapUnary<LogOp>(x), "Log", x, g => Div(g, x));
+    public static Tensor Log(Tensor x) => RecordScalar(MapUnary(UnaryOp.Log, x), "Log", x, g => Div(g, x));
 
     /// <summary>|x|. Backward g·sign(x) with sign(0) = 0 (torch).</summary>
-    public static Tensor Abs(Tensor x) => RecordScalar(MapUnary<AbsOp>(x), "Abs", x, g => Zip(g, x, static (gv, xv) => xv > 0 ? gv : xv < 0 ? -gv : 0f));
+    public static Tensor Abs(Tensor x) => RecordScalar(MapUnary(UnaryOp.Abs, x), "Abs", x, g => Zip(g, x, static (gv, xv) => xv > 0 ? gv : xv < 0 ? -gv : 0f));
 
     /// <summary>
     /// x^p for a scalar exponent, with torch's special cases: p = 0 → 1, 1 → x, 2 → x·x, 3 → x·x·x, 0.5 → √x,
@@ -179,8 +178,8 @@ public static partial class Ops
             -2f => static v => 1f / (v * v),
             _ => v => MathF.Pow(v, p),
         };
-        var y = p == 2f ? MapUnary<SquareOp>(x) : p == 0.5f ? MapUnary<SqrtOp>(x) : p == -0.5f ? MapUnary<RsqrtOp>(x) : Map(x, f);
-        return RecordScalar(y, "Pow", x, g => p == 0f ? Tensor.Zeros(g.Shape) : Zip(g, x, (gv, xv) => gv * p * MathF.Pow(xv, p - 1f)));
+        var y = p == 2f ? MapUnary(UnaryOp.Square, x) : p == 0.5f ? MapUnary(UnaryOp.Sqrt, x) : p == -0.5f ? MapUnary(UnaryOp.Rsqrt, x) : Map(x, f);
+        return RecordScalar(y, "Pow", x, g => p == 0f ? ZerosOn(g.Backend, g.Shape) : Zip(g, x, (gv, xv) => gv * p * MathF.Pow(xv, p - 1f)));
     }
 
     /// <summary>
@@ -195,30 +194,30 @@ public static partial class Ops
         Tensor y;
         if (min is float lo)
         {
-            y = MapWithScalar<MaxOp>(x, lo);
+            y = MapWithScalar(BinaryOp.Max, x, lo);
             if (max is float hi1)
             {
-                var z = MapWithScalar<MinOp>(y, hi1);
+                var z = MapWithScalar(BinaryOp.Min, y, hi1);
                 y.Dispose();
                 y = z;
             }
         }
-        else y = MapWithScalar<MinOp>(x, max!.Value);
+        else y = MapWithScalar(BinaryOp.Min, x, max!.Value);
         float l = min ?? float.NegativeInfinity, h = max ?? float.PositiveInfinity;
         return RecordScalar(y, "Clamp", x, g => Zip(g, x, (gv, xv) => xv >= l && xv <= h ? gv : 0f));
     }
 
     /// <summary>torch.maximum(a, b) with broadcasting: NaN propagates. Backward: g to the larger input, split ½/½ on ties.</summary>
     /// <exception cref="ArgumentException">The shapes cannot be broadcast.</exception>
-    public static Tensor Maximum(Tensor a, Tensor b) => MinMax<MaxOp>(a, b, "Maximum", 1);
+    public static Tensor Maximum(Tensor a, Tensor b) => MinMax(BinaryOp.Max, a, b, "Maximum", 1);
 
     /// <summary>torch.minimum(a, b) with broadcasting: NaN propagates. Backward: g to the smaller input, split ½/½ on ties.</summary>
     /// <exception cref="ArgumentException">The shapes cannot be broadcast.</exception>
-    public static Tensor Minimum(Tensor a, Tensor b) => MinMax<MinOp>(a, b, "Minimum", -1);
+    public static Tensor Minimum(Tensor a, Tensor b) => MinMax(BinaryOp.Min, a, b, "Minimum", -1);
 
-    private static Tensor MinMax<TOp>(Tensor a, Tensor b, string name, int sign) where TOp : IBinaryOperator
+    private static Tensor MinMax(BinaryOp op, Tensor a, Tensor b, string name, int sign)
     {
-        var y = MapBinary<TOp>(a, b);
+        var y = MapBinary(op, a, b);
         if (Autograd.ShouldRecord(a, b))
         {
             Shape sa = a.Shape, sb = b.Shape, so = y.Shape;

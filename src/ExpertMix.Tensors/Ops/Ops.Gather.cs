@@ -25,20 +25,18 @@ public static partial class Ops
         var idx = index.ToInt64Array();
         var offsets = GatherOffsets(x.Shape, index.Shape, d, idx);
         using var xc = F32Contiguous(x);
-        var y = Tensor.Empty(index.Shape);
-        ReadOnlySpan<float> xs = xc.Span;
-        var ys = y.Span;
-        for (int i = 0; i < offsets.Length; i++) ys[i] = xs[(int)offsets[i]];
+        var backend = BackendOf("Gather", x, index);
+        var y = EmptyOn(backend, index.Shape);
+        using (var offT = LongsOn(backend, offsets)) backend.Gather(xc, offT, y);
         if (Autograd.ShouldRecord(x))
         {
             var xShape = x.Shape;
             y.WithGradFn(new GradNode("Gather", [x], g =>
             {
                 using var gc = F32Contiguous(g);
-                var dx = Tensor.Zeros(xShape);
-                var ds = dx.Span;
-                ReadOnlySpan<float> gs = gc.Span;
-                for (int i = 0; i < offsets.Length; i++) ds[(int)offsets[i]] += gs[i];
+                var dx = ZerosOn(backend, xShape);
+                using var offT = LongsOn(backend, offsets);
+                backend.Scatter(ScatterMode.Add, gc, offT, dx);
                 return [dx];
             }));
         }

@@ -1,5 +1,4 @@
 // Differentiable indexing: TopK along the last dim, Embedding gather, IndexSelect along a dim.
-using ExpertMix.Tensors.Kernels;
 
 namespace ExpertMix.Tensors;
 
@@ -12,7 +11,7 @@ public static partial class Ops
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">k is outside [0, size of the last dimension].</exception>
     /// <exception cref="ArgumentException">x is rank 0, or indexType is not I32/I64.</exception>
-    public static unsafe (Tensor Values, Tensor Indices) TopK(Tensor x, int k, bool largest = true, DType indexType = DType.I64)
+    public static (Tensor Values, Tensor Indices) TopK(Tensor x, int k, bool largest = true, DType indexType = DType.I64)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank == 0) throw new ArgumentException("TopK needs rank ≥ 1", nameof(x));
@@ -23,21 +22,16 @@ public static partial class Ops
         outShape[^1] = k;
         int rows = n == 0 ? 0 : checked((int)(x.Numel / n));
         using var xc = F32Contiguous(x);
-        var values = Tensor.Empty(outShape);
-        var idx64 = new long[(long)rows * k];
-        nint xp = (nint)xc.DataPointer, vp = (nint)values.DataPointer;
-        Par.For(rows, Math.Max(1, 8192 / Math.Max(1, n)), (r0, r1) =>
-        {
-            for (int r = r0; r < r1; r++)
-            {
-                Indexing.TopK(new ReadOnlySpan<float>((float*)xp + (long)r * n, n), k, largest,
-                    new Span<float>((float*)vp + (long)r * k, k), idx64.AsSpan(r * k, k));
-            }
-        });
-        var indices = Tensor.Empty(outShape, indexType);
-        if (indexType == DType.I64) idx64.CopyTo(indices.AsSpan<long>());
+        var backend = x.Backend;
+        var values = EmptyOn(backend, Shape.Wrap(outShape));
+        var idxT = EmptyOn(backend, Shape.Wrap(outShape), DType.I64);
+        backend.TopK(xc, k, largest ? TopKOrder.Largest : TopKOrder.Smallest, values, idxT);
+        var idx64 = idxT.AsSpan<long>().ToArray();
+        Tensor indices;
+        if (indexType == DType.I64) indices = idxT;
         else
         {
+            using (idxT) indices = EmptyOn(backend, Shape.Wrap(outShape), indexType);
             var d = indices.AsSpan<int>();
             for (int i = 0; i < d.Length; i++) d[i] = (int)idx64[i];
         }
@@ -47,13 +41,14 @@ public static partial class Ops
             values.WithGradFn(new GradNode("TopK", [x], g =>
             {
                 using var gc = F32Contiguous(g);
-                var gs = gc.Span;
-                var dx = Tensor.Zeros(xShape);
-                var ds = dx.Span;
+                var offsets = new long[idx64.Length];
                 for (int r = 0; r < rows; r++)
                 {
-                    for (int j = 0; j < k; j++) ds[(int)((long)r * n + idx64[r * k + j])] = gs[r * k + j];
+                    for (int j = 0; j < k; j++) offsets[r * k + j] = (long)r * n + idx64[r * k + j];
                 }
+                using var offT = LongsOn(g.Backend, offsets);
+                var dx = ZerosOn(g.Backend, xShape);
+                g.Backend.Scatter(ScatterMode.Assign, gc, offT, dx);
                 return [dx];
             }));
         }
@@ -97,7 +92,7 @@ public static partial class Ops
     }
 
     /// <summary>Gathers along dim into a contiguous [outer, len(ids), inner] result (shape of x with dim replaced).</summary>
-    private static unsafe Tensor IndexSelectCore(Tensor x, int d, Tensor ids, string name, out long[] index)
+    private static Tensor IndexSelectCore(Tensor x, int d, Tensor ids, string name, out long[] index)
     {
         if (ids.DType is not (DType.I32 or DType.I64)) throw new ArgumentException($"{name} indices must be I32 or I64, got {ids.Describe()}", nameof(ids));
         index = ids.ToInt64Array();
@@ -112,19 +107,9 @@ public static partial class Ops
         var outShape = x.Shape.ToArray();
         outShape[d] = index.Length;
         using var xc = F32Contiguous(x);
-        var y = Tensor.Empty(outShape);
-        int m = index.Length;
-        var idx = index;
-        nint xp = (nint)xc.DataPointer, yp = (nint)y.DataPointer;
-        Par.For(outer * m, Math.Max(1, 16384 / Math.Max(1, inner)), (t0, t1) =>
-        {
-            for (int t = t0; t < t1; t++)
-            {
-                int o = t / m, j = t % m;
-                var src = new ReadOnlySpan<float>((float*)xp + ((long)o * n + idx[j]) * inner, inner);
-                src.CopyTo(new Span<float>((float*)yp + (long)t * inner, inner));
-            }
-        });
+        var y = EmptyOn(x.Backend, Shape.Wrap(outShape));
+        using var indexT = LongsOn(x.Backend, index);
+        x.Backend.IndexSelect(xc, d, indexT, y);
         return y;
     }
 
@@ -135,30 +120,12 @@ public static partial class Ops
     }
 
     /// <summary>dx = zeros(xShape); dx[..., index[j], ...] += g[..., j, ...] in j order (parallel over outer and inner blocks).</summary>
-    private static unsafe Tensor ScatterAddAlong(Tensor g, Shape xShape, int d, long[] index)
+    private static Tensor ScatterAddAlong(Tensor g, Shape xShape, int d, long[] index)
     {
         using var gc = F32Contiguous(g);
-        var dx = Tensor.Zeros(xShape);
-        var dims = xShape.ToArray();
-        int outer = 1, inner = 1, n = dims[d], m = index.Length;
-        for (int k = 0; k < d; k++) outer *= dims[k];
-        for (int k = d + 1; k < dims.Length; k++) inner *= dims[k];
-        const int InnerBlock = 1024;
-        int ib = Math.Max(1, (inner + InnerBlock - 1) / InnerBlock);
-        nint gp = (nint)gc.DataPointer, dp = (nint)dx.DataPointer;
-        Par.For(outer * ib, 1, (t0, t1) =>
-        {
-            for (int t = t0; t < t1; t++)
-            {
-                int o = t / ib, c0 = t % ib * InnerBlock, len = Math.Min(InnerBlock, inner - c0);
-                for (int j = 0; j < m; j++)
-                {
-                    var dst = new Span<float>((float*)dp + ((long)o * n + index[j]) * inner + c0, len);
-                    var src = new ReadOnlySpan<float>((float*)gp + ((long)o * m + j) * inner + c0, len);
-                    Kernels.Simd.SimdDriver.Binary<Kernels.Simd.AddOp>(dst, src, dst);
-                }
-            }
-        });
+        var dx = ZerosOn(g.Backend, xShape);
+        using var indexT = LongsOn(g.Backend, index);
+        g.Backend.IndexAdd(gc, d, indexT, dx);
         return dx;
     }
 }

@@ -1,5 +1,4 @@
 // Linear: y[..., N] = x[..., K]·Wᵀ + b with W [N, K] (torch layout; f32, bf16 or pre-packed) and autograd.
-using ExpertMix.Tensors.Kernels;
 
 namespace ExpertMix.Tensors;
 
@@ -11,28 +10,21 @@ public static partial class Ops
     /// GEMV path. Backward: dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy. NaN propagates.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes disagree (names both shapes).</exception>
-    public static unsafe Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.Rank != 2) throw new ArgumentException($"Linear weight must be [out, in], got {weight.Shape}", nameof(weight));
         int n = weight.Size(0), k = weight.Size(1);
         CheckLinear(x, k, n, bias, weight.Shape.ToString());
+        var backend = BackendOf("Linear", x, weight, bias);
         Tensor y;
         using (Autograd.NoGrad())
         {
             using var x2 = Rows(x, k);
-            using var w = weight.DType is DType.F32 or DType.BF16 && weight.Stride(1) == 1 && weight.Stride(0) >= k ? weight.Detach() : weight.To(DType.F32);
-            var (y2, beta) = LinearOutput(x2.Size(0), n, bias);
-            long ldw = Math.Max(w.Stride(0), Math.Max(k, 1));
-            if (w.DType == DType.F32)
-            {
-                Gemm.Sgemm(Transpose.No, Transpose.Yes, x2.Size(0), n, k, 1f, x2.DataPointer, Math.Max(k, 1), w.DataPointer, ldw, beta, y2.DataPointer, Math.Max(n, 1));
-            }
-            else
-            {
-                Gemm.SgemmBf16(Transpose.No, Transpose.Yes, x2.Size(0), n, k, 1f, x2.DataPointer, Math.Max(k, 1), (ushort*)w.RawPointer, ldw, beta, y2.DataPointer, Math.Max(n, 1));
-            }
+            using var w = weight.DType is DType.F32 or DType.BF16 && weight.Stride(1) == 1 && weight.Stride(0) >= k ? weight.Detach() : CopyAs(weight, DType.F32);
+            var (y2, beta) = LinearOutput(backend, x2.Size(0), n, bias);
+            backend.Linear(x2, w, beta, y2);
             y = Unrows(y2, x, n);
         }
         if (Autograd.ShouldRecord(x, weight, bias))
@@ -44,7 +36,7 @@ public static partial class Ops
                 Tensor? gx = null, gw = null, gb = null;
                 if (x.RequiresGrad)
                 {
-                    using var wf = weight.DType == DType.F32 ? weight.Detach() : weight.To(DType.F32);
+                    using var wf = weight.DType == DType.F32 ? weight.Detach() : CopyAs(weight, DType.F32);
                     using var gx2 = MatMulCore(g2, wf);
                     gx = gx2.Reshape(x.ShapeArray);
                 }
@@ -66,18 +58,19 @@ public static partial class Ops
     /// <see cref="Linear(Tensor, Tensor, Tensor?)"/> on the same weight. Gradients flow to x and b only (the packed
     /// weight is frozen; repack it after changing the weight, see <see cref="PackedWeight"/>).
     /// </summary>
-    public static unsafe Tensor Linear(Tensor x, PackedWeight weight, Tensor? bias = null)
+    public static Tensor Linear(Tensor x, PackedWeight weight, Tensor? bias = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(weight);
         int n = weight.OutFeatures, k = weight.InFeatures;
         CheckLinear(x, k, n, bias, $"packed [{n}, {k}]");
+        var backend = BackendOf("Linear", x, bias);
         Tensor y;
         using (Autograd.NoGrad())
         {
             using var x2 = Rows(x, k);
-            var (y2, beta) = LinearOutput(x2.Size(0), n, bias);
-            Gemm.SgemmPacked(Transpose.No, x2.Size(0), 1f, x2.DataPointer, Math.Max(k, 1), weight, beta, y2.DataPointer, Math.Max(n, 1));
+            var (y2, beta) = LinearOutput(backend, x2.Size(0), n, bias);
+            backend.Linear(x2, weight, beta, y2);
             y = Unrows(y2, x, n);
         }
         if (Autograd.ShouldRecord(x, bias))
@@ -89,7 +82,7 @@ public static partial class Ops
                 Tensor? gx = null, gb = null;
                 if (x.RequiresGrad)
                 {
-                    using var wf = weight.Source.DType == DType.F32 ? weight.Source.Detach() : weight.Source.To(DType.F32);
+                    using var wf = weight.Source.DType == DType.F32 ? weight.Source.Detach() : CopyAs(weight.Source, DType.F32);
                     using var gx2 = MatMulCore(g2, wf);
                     gx = gx2.Reshape(x.ShapeArray);
                 }
@@ -110,20 +103,19 @@ public static partial class Ops
     private static Tensor Rows(Tensor x, int cols)
     {
         using var d = x.Detach();
-        using var f = d.DType == DType.F32 && d.IsContiguous ? d.Detach() : d.To(DType.F32);
+        using var f = d.DType == DType.F32 && d.IsContiguous ? d.Detach() : CopyAs(d, DType.F32);
         long rows = 1;
         for (int i = 0; i < x.Rank - 1; i++) rows *= x.ShapeArray[i];
         return f.Reshape(checked((int)rows), cols);
     }
 
-    private static (Tensor Y, float Beta) LinearOutput(int rows, int n, Tensor? bias)
+    private static (Tensor Y, float Beta) LinearOutput(IBackend backend, int rows, int n, Tensor? bias)
     {
-        if (bias is null) return (Tensor.Empty(Shape.Wrap([rows, n])), 0f);
-        var y = Tensor.Empty(Shape.Wrap([rows, n]));
-        using var b = bias.DType == DType.F32 && bias.IsContiguous ? bias.Detach() : bias.To(DType.F32);
-        var bs = b.Span;
-        var ys = y.Span;
-        for (int r = 0; r < rows; r++) bs.CopyTo(ys.Slice(r * n, n));
+        var y = EmptyOn(backend, Shape.Wrap([rows, n]));
+        if (bias is null) return (y, 0f);
+        using var b = bias.Detach();
+        using var rowsOfBias = b.Expand(Shape.Wrap([rows, n]));
+        backend.Copy(rowsOfBias, y);
         return (y, 1f);
     }
 
@@ -137,11 +129,8 @@ public static partial class Ops
     /// <summary>Σ over rows of a [rows, n] tensor in increasing row order → [n].</summary>
     private static Tensor SumRows(Tensor g2)
     {
-        int rows = g2.Size(0), n = g2.Size(1);
-        var gb = Tensor.Zeros(Shape.Wrap([n]));
-        var acc = gb.Span;
-        var src = g2.Span;
-        for (int r = 0; r < rows; r++) System.Numerics.Tensors.TensorPrimitives.Add(acc, src.Slice(r * n, n), acc);
+        var gb = EmptyOn(g2.Backend, Shape.Wrap([g2.Size(1)]));
+        g2.Backend.SumRows(g2, gb);
         return gb;
     }
 }

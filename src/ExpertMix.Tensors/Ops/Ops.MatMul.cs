@@ -1,5 +1,4 @@
 // MatMul (torch.matmul semantics: 1-D/2-D/batched broadcast) with autograd, built on the strided batched GEMM.
-using ExpertMix.Tensors.Kernels;
 
 namespace ExpertMix.Tensors;
 
@@ -68,7 +67,7 @@ public static partial class Ops
     {
         if (t.DType != DType.F32)
         {
-            using var f = t.Detach().To(DType.F32);
+            using var f = CopyAs(t, DType.F32);
             return f.Reshape(shape);
         }
         if (t.ShapeArray.AsSpan().SequenceEqual(shape)) return t.Detach();
@@ -93,72 +92,9 @@ public static partial class Ops
             throw new ArgumentException($"MatMul batch dimensions do not broadcast: {a.Shape} · {b.Shape}", e);
         }
         var outDims = new List<int>(batch.Dims.ToArray()) { m, n };
-        var y = Tensor.Empty(Shape.Wrap([.. outDims]));
-        if (y.Numel == 0) return y;
-        Tensor? ac = null, bc = null;
-        try
-        {
-            var (ta, lda) = Layout(a, ref ac);
-            var (tb, ldb) = Layout(b, ref bc);
-            var aa = ac ?? a;
-            var bb = bc ?? b;
-            int count = checked((int)batch.Numel);
-            var offA = BatchOffsets(aa, batch);
-            var offB = BatchOffsets(bb, batch);
-            var offC = new long[count];
-            for (int t = 0; t < count; t++) offC[t] = (long)t * m * n;
-            Gemm.SgemmBatched(ta, tb, m, n, k, 1f, aa.DataPointer, lda, offA, bb.DataPointer, ldb, offB, 0f, y.DataPointer, Math.Max(1, n), offC);
-            GC.KeepAlive(aa);
-            GC.KeepAlive(bb);
-        }
-        finally
-        {
-            ac?.Dispose();
-            bc?.Dispose();
-        }
+        var backend = BackendOf("MatMul", a, b);
+        var y = backend.Empty(Shape.Wrap([.. outDims]), DType.F32, zero: false);
+        backend.MatMul(a, b, y);
         return y;
-    }
-
-    /// <summary>How a matrix view enters the GEMM: row-major (No) or column-major (Yes) with its leading dimension; else a copy.</summary>
-    private static (Transpose Trans, long Ld) Layout(Tensor t, ref Tensor? copy)
-    {
-        int rows = t.Size(-2), cols = t.Size(-1);
-        long sr = t.Stride(-2), sc = t.Stride(-1);
-        if (t.DType == DType.F32)
-        {
-            if ((sc == 1 || cols == 1) && (sr >= cols || rows == 1)) return (Transpose.No, Math.Max(Math.Max(sr, cols), 1));
-            if ((sr == 1 || rows == 1) && (sc >= rows || cols == 1)) return (Transpose.Yes, Math.Max(Math.Max(sc, rows), 1));
-        }
-        copy = t.DType == DType.F32 ? t.Contiguous() : t.To(DType.F32);
-        return (Transpose.No, Math.Max(cols, 1));
-    }
-
-    /// <summary>Element offset of each broadcast batch matrix (stride 0 along broadcast dimensions).</summary>
-    private static long[] BatchOffsets(Tensor t, Shape batch)
-    {
-        int rank = batch.Rank, own = t.Rank - 2;
-        int count = checked((int)batch.Numel);
-        var strides = new long[rank];
-        for (int i = 0; i < rank; i++)
-        {
-            int j = i - (rank - own);
-            strides[i] = j < 0 || t.ShapeArray[j] == 1 ? 0 : t.StrideArray[j];
-        }
-        var offs = new long[count];
-        var idx = new int[rank];
-        long off = 0;
-        for (int c = 0; c < count; c++)
-        {
-            offs[c] = off;
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                idx[d]++;
-                off += strides[d];
-                if (idx[d] < batch[d]) break;
-                off -= strides[d] * batch[d];
-                idx[d] = 0;
-            }
-        }
-        return offs;
     }
 }

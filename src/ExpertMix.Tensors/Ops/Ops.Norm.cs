@@ -1,5 +1,4 @@
 // Differentiable LayerNorm and RMSNorm over the last dimension, with fused backward kernels.
-using ExpertMix.Tensors.Kernels;
 
 namespace ExpertMix.Tensors;
 
@@ -22,7 +21,7 @@ public static partial class Ops
     /// <exception cref="ArgumentException">Rank 0 input, non-float tensors, or weight not of shape [n].</exception>
     public static Tensor RmsNorm(Tensor x, Tensor? weight, float eps = 1e-6f) => NormCore(x, weight, null, eps, rms: true);
 
-    private static unsafe Tensor NormCore(Tensor x, Tensor? weight, Tensor? bias, float eps, bool rms)
+    private static Tensor NormCore(Tensor x, Tensor? weight, Tensor? bias, float eps, bool rms)
     {
         ArgumentNullException.ThrowIfNull(x);
         string name = rms ? "RmsNorm" : "LayerNorm";
@@ -36,29 +35,15 @@ public static partial class Ops
             if (p.Rank != 1 || p.Size(0) != n) throw new ArgumentException($"{name}: {pn} {p.Describe()} must have shape [{n}] to match input {x.Shape}", pn);
         }
 
-        var y = Tensor.Empty(x.Shape);
-        var mean = rms ? null : Tensor.Empty(Shape.Wrap([rows]));
-        var rstd = Tensor.Empty(Shape.Wrap([rows]));
+        var backend = BackendOf(name, x, weight, bias);
+        var y = EmptyOn(backend, x.Shape);
+        var mean = rms ? null : EmptyOn(backend, Shape.Wrap([rows]));
+        var rstd = EmptyOn(backend, Shape.Wrap([rows]));
         var xc = NnOpsSupport.DenseF32(x);
         using var wc = weight is null ? null : NnOpsSupport.DenseF32(weight);
         using var bc = bias is null ? null : NnOpsSupport.DenseF32(bias);
-        float* xp = xc.DataPointer, yp = y.DataPointer, rp = rstd.DataPointer, mp = mean is null ? null : mean.DataPointer;
-        float* wp = wc is null ? null : wc.DataPointer, bp = bc is null ? null : bc.DataPointer;
-        if (n > 0)
-        {
-            Par.For(rows, Math.Max(1, 8192 / n), (r0, r1) =>
-            {
-                var w = wp == null ? default : new ReadOnlySpan<float>(wp, n);
-                var b = bp == null ? default : new ReadOnlySpan<float>(bp, n);
-                for (int r = r0; r < r1; r++)
-                {
-                    var xr = new ReadOnlySpan<float>(xp + (long)r * n, n);
-                    var yr = new Span<float>(yp + (long)r * n, n);
-                    if (rms) rp[r] = NormKernels.RmsNorm(xr, w, eps, yr);
-                    else (mp[r], rp[r]) = NormKernels.LayerNorm(xr, w, b, eps, yr);
-                }
-            });
-        }
+        if (rms) backend.RmsNorm(xc, wc, eps, y, rstd);
+        else backend.LayerNorm(xc, wc, bc, eps, y, mean!, rstd);
 
         if (!Autograd.ShouldRecord(x, weight, bias))
         {
@@ -75,33 +60,11 @@ public static partial class Ops
         return y.WithGradFn(new GradNode(name, [.. inputs], g =>
         {
             using var gc = NnOpsSupport.DenseF32(g);
-            float* gp = gc.DataPointer, wsp = wSaved is null ? null : wSaved.DataPointer;
-            float* mp2 = mean is null ? null : mean.DataPointer, rp2 = rstd.DataPointer, xp2 = xc.DataPointer;
-            Tensor? dx = x.RequiresGrad ? Tensor.Empty(x.Shape) : null;
-            Tensor? dw = needW ? Tensor.Zeros(Shape.Wrap([n])) : null;
-            Tensor? db = needB ? Tensor.Zeros(Shape.Wrap([n])) : null;
-            if (n > 0 && dx is not null)
-            {
-                float* dxp = dx.DataPointer;
-                Par.For(rows, Math.Max(1, 8192 / n), (r0, r1) =>
-                {
-                    var scratch = new float[n];
-                    var w = wsp == null ? default : new ReadOnlySpan<float>(wsp, n);
-                    for (int r = r0; r < r1; r++)
-                    {
-                        var xr = new ReadOnlySpan<float>(xp2 + (long)r * n, n);
-                        var gr = new ReadOnlySpan<float>(gp + (long)r * n, n);
-                        var dr = new Span<float>(dxp + (long)r * n, n);
-                        if (rms) NormKernels.RmsNormBackward(xr, gr, w, rp2[r], scratch, dr);
-                        else NormKernels.LayerNormBackward(xr, gr, w, mp2[r], rp2[r], scratch, dr);
-                    }
-                });
-            }
-            if (n > 0 && (dw is not null || db is not null))
-            {
-                float* dwp = dw is null ? null : dw.DataPointer, dbp = db is null ? null : db.DataPointer;
-                Par.For(n, 64, (c0, c1) => NormKernels.ParamGradColumns(xp2, gp, mp2, rp2, rows, n, c0, c1, dwp, dbp, new float[c1 - c0]));
-            }
+            Tensor? dx = x.RequiresGrad ? EmptyOn(backend, x.Shape) : null;
+            Tensor? dw = needW ? ZerosOn(backend, Shape.Wrap([n])) : null;
+            Tensor? db = needB ? ZerosOn(backend, Shape.Wrap([n])) : null;
+            if (rms) backend.RmsNormBackward(xc, gc, wSaved, rstd, dx, dw);
+            else backend.LayerNormBackward(xc, gc, wSaved, mean!, rstd, dx, dw, db);
             var result = new List<Tensor?> { dx };
             if (weight is not null) result.Add(dw);
             if (bias is not null) result.Add(db);

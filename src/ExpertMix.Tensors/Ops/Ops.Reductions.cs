@@ -1,5 +1,4 @@
 // Differentiable reductions: Sum, Mean, Var over a dimension or everything; Max/Min with arg indices.
-using ExpertMix.Tensors.Kernels;
 
 namespace ExpertMix.Tensors;
 
@@ -10,11 +9,12 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(x);
         using var xc = F32Contiguous(x);
-        var y = Tensor.Scalar(Reduction.SumAll(xc.DataPointer, x.Numel));
+        var y = EmptyOn(x.Backend, Shape.Wrap([]));
+        x.Backend.Sum(xc, y);
         if (Autograd.ShouldRecord(x))
         {
             var shape = x.Shape;
-            y.WithGradFn(new GradNode("Sum", [x], g => [Tensor.Full(shape, g.Item())]));
+            y.WithGradFn(new GradNode("Sum", [x], g => [FullOn(g.Backend, shape, g.Item())]));
         }
         return y;
     }
@@ -33,7 +33,7 @@ public static partial class Ops
         {
             var shape = x.Shape;
             float n = x.Numel;
-            y.WithGradFn(new GradNode("Mean", [x], g => [Tensor.Full(shape, g.Item() / n)]));
+            y.WithGradFn(new GradNode("Mean", [x], g => [FullOn(g.Backend, shape, g.Item() / n)]));
         }
         return y;
     }
@@ -49,9 +49,8 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         var (d, outer, n, inner, outShape) = ReduceGeometry(x, dim, keepDim);
         using var xc = F32Contiguous(x);
-        var y = Tensor.Empty(outShape);
-        if (n == 0) y.Span.Clear();
-        else Reduction.SumDim(xc.DataPointer, y.DataPointer, outer, n, inner);
+        var y = EmptyOn(x.Backend, Shape.Wrap(outShape));
+        x.Backend.Sum(xc, d, y);
         RecordBroadcastBack(y, x, d, keepDim, "SumDim", 1f);
         return y;
     }
@@ -64,7 +63,7 @@ public static partial class Ops
         Tensor s;
         using (Autograd.NoGrad()) s = Sum(x, dim, keepDim);
         using var sumT = s;
-        var y = MapWithScalar<Kernels.Simd.DivOp>(s, n);
+        var y = MapWithScalar(BinaryOp.Div, s, n);
         RecordBroadcastBack(y, x, Shape.NormalizeDim(dim, x.Rank), keepDim, "MeanDim", 1f / n);
         return y;
     }
@@ -132,9 +131,9 @@ public static partial class Ops
         var (d, outer, n, inner, outShape) = ReduceGeometry(x, dim, keepDim);
         if (n == 0) throw new ArgumentException($"{(max ? "Max" : "Min")} over empty dimension {d} of {x.Shape}", nameof(x));
         using var xc = F32Contiguous(x);
-        var values = Tensor.Empty(outShape);
-        var indices = Tensor.Empty(outShape, DType.I64);
-        Reduction.ArgExtremeDim(xc.DataPointer, values.DataPointer, (long*)indices.RawPointer, outer, n, inner, max);
+        var values = EmptyOn(x.Backend, Shape.Wrap(outShape));
+        var indices = EmptyOn(x.Backend, Shape.Wrap(outShape), DType.I64);
+        x.Backend.ArgReduce(max ? ArgReduceOp.Max : ArgReduceOp.Min, xc, d, values, indices);
         if (Autograd.ShouldRecord(x))
         {
             var xShape = x.Shape;
@@ -142,7 +141,7 @@ public static partial class Ops
             values.WithGradFn(new GradNode(max ? "MaxDim" : "MinDim", [x], g =>
             {
                 using var gc = F32Contiguous(g);
-                var dx = Tensor.Zeros(xShape);
+                var dx = ZerosOn(g.Backend, xShape);
                 var gs = gc.Span;
                 var ds = dx.Span;
                 for (int o = 0; o < outer; o++)
@@ -184,7 +183,7 @@ public static partial class Ops
                 var xs = xc.Span;
                 int count = 0;
                 foreach (var v in xs) if (v.Equals(m)) count++;
-                var dx = Tensor.Zeros(xShape);
+                var dx = ZerosOn(g.Backend, xShape);
                 var ds = dx.Span;
                 for (int k = 0; k < xs.Length; k++) if (xs[k].Equals(m)) ds[k] = gv / count;
                 return [dx];
@@ -213,7 +212,7 @@ public static partial class Ops
         {
             using var gk = keepDim ? g.Detach() : g.Unsqueeze(d);
             using var ge = gk.Expand(xShape);
-            if (scale == 1f) return [ge.Contiguous()];
+            if (scale == 1f) return [CopyAs(ge, DType.F32)];
             return [Mul(ge, scale)];
         }));
     }

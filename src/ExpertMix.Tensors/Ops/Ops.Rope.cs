@@ -23,9 +23,10 @@ public static partial class Ops
         var dims = new int[positions.Rank + 1];
         positions.Shape.Dims.CopyTo(dims);
         dims[^1] = invFreq.Length;
-        var cos = Tensor.Empty(Shape.Wrap(dims));
-        var sin = Tensor.Empty(Shape.Wrap((int[])dims.Clone()));
-        RopeKernels.BuildTable(invFreq, pos, cos.Span, sin.Span);
+        var backend = positions.Backend;
+        var cos = EmptyOn(backend, Shape.Wrap(dims));
+        var sin = EmptyOn(backend, Shape.Wrap((int[])dims.Clone()));
+        backend.RopeTable(invFreq, pos, cos, sin);
         return (cos, sin);
     }
 
@@ -38,7 +39,7 @@ public static partial class Ops
     /// SIMD and scalar kernels. Backward: rotation of dy by −θ. Tables get no gradient.
     /// </summary>
     /// <exception cref="ArgumentException">x is not rank 4 with even Dh, or table shapes do not match.</exception>
-    public static unsafe Tensor Rope(Tensor x, Tensor cos, Tensor sin, RopeStyle style = RopeStyle.Half)
+    public static Tensor Rope(Tensor x, Tensor cos, Tensor sin, RopeStyle style = RopeStyle.Half)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(cos);
@@ -46,17 +47,17 @@ public static partial class Ops
         if (x.Rank != 4 || x.Size(3) % 2 != 0) throw new ArgumentException($"Rope: x {x.Describe()} must be [B, H, T, Dh] with even Dh", nameof(x));
         NnOpsSupport.RequireFloat(x, "Rope", nameof(x));
         int b = x.Size(0), h = x.Size(1), t = x.Size(2), dh = x.Size(3), half = dh / 2;
-        bool perBatch = cos.Rank == 3;
         var ok2 = Shape.Wrap([t, half]);
         var ok3 = Shape.Wrap([b, t, half]);
         if (!(cos.Shape == ok2 || cos.Shape == ok3) || sin.Shape != cos.Shape)
         {
             throw new ArgumentException($"Rope: cos {cos.Shape} / sin {sin.Shape} must both be {ok2} or {ok3} for x {x.Shape}", nameof(cos));
         }
-        var y = Tensor.Empty(x.Shape);
+        var backend = BackendOf("Rope", x, cos, sin);
+        var y = EmptyOn(backend, x.Shape);
         var cc = NnOpsSupport.DenseF32(cos);
         var sc = NnOpsSupport.DenseF32(sin);
-        using (var xc = NnOpsSupport.DenseF32(x)) RopeRows(xc.DataPointer, cc.DataPointer, sc.DataPointer, y.DataPointer, b, h, t, dh, perBatch, style, inverse: false);
+        using (var xc = NnOpsSupport.DenseF32(x)) backend.Rope(style, xc, cc, sc, y);
         if (!Autograd.ShouldRecord(x))
         {
             cc.Dispose();
@@ -66,29 +67,9 @@ public static partial class Ops
         return y.WithGradFn(new GradNode("Rope", [x, cos, sin], g =>
         {
             using var gc = NnOpsSupport.DenseF32(g);
-            var dx = Tensor.Empty(g.Shape);
-            RopeRows(gc.DataPointer, cc.DataPointer, sc.DataPointer, dx.DataPointer, b, h, t, dh, perBatch, style, inverse: true);
+            var dx = EmptyOn(backend, g.Shape);
+            backend.RopeBackward(style, gc, cc, sc, dx);
             return [dx, null, null];
         }));
-    }
-
-    private static unsafe void RopeRows(float* x, float* cos, float* sin, float* y, int b, int h, int t, int dh, bool perBatch, RopeStyle style, bool inverse)
-    {
-        int rows = b * h * t, half = dh / 2;
-        if (rows == 0 || dh == 0) return;
-        Par.For(rows, Math.Max(1, 8192 / dh), (r0, r1) =>
-        {
-            for (int r = r0; r < r1; r++)
-            {
-                int ti = r % t, bi = r / (h * t);
-                long tab = ((perBatch ? (long)bi * t : 0) + ti) * half;
-                var xr = new ReadOnlySpan<float>(x + (long)r * dh, dh);
-                var cr = new ReadOnlySpan<float>(cos + tab, half);
-                var sr = new ReadOnlySpan<float>(sin + tab, half);
-                var yr = new Span<float>(y + (long)r * dh, dh);
-                if (style == RopeStyle.Half) RopeKernels.RopeHalf(xr, cr, sr, inverse, yr);
-                else RopeKernels.RopeInterleaved(xr, cr, sr, inverse, yr);
-            }
-        });
     }
 }

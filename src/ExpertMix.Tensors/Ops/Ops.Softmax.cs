@@ -1,5 +1,4 @@
 // Differentiable softmax and log-softmax over the last dimension.
-using ExpertMix.Tensors.Kernels;
 
 namespace ExpertMix.Tensors;
 
@@ -20,23 +19,24 @@ public static partial class Ops
     /// <exception cref="ArgumentException"><paramref name="x"/> is rank 0 or not a float tensor.</exception>
     public static Tensor LogSoftmax(Tensor x) => SoftmaxCore(x, log: true);
 
-    private static unsafe Tensor SoftmaxCore(Tensor x, bool log)
+    private static Tensor SoftmaxCore(Tensor x, bool log)
     {
         ArgumentNullException.ThrowIfNull(x);
         string name = log ? "LogSoftmax" : "Softmax";
         if (x.Rank == 0) throw new ArgumentException($"{name}: input {x.Describe()} must have at least one dimension", nameof(x));
         NnOpsSupport.RequireFloat(x, name, nameof(x));
-        int cols = x.Size(-1), rows = NnOpsSupport.Rows(x, cols);
-        var y = Tensor.Empty(x.Shape);
-        using (var xc = NnOpsSupport.DenseF32(x)) SoftmaxKernels.ForRows(xc.DataPointer, y.DataPointer, rows, cols, log);
+        var backend = x.Backend;
+        var kind = log ? SoftmaxKind.LogSoftmax : SoftmaxKind.Softmax;
+        var y = EmptyOn(backend, x.Shape);
+        using (var xc = NnOpsSupport.DenseF32(x)) backend.Softmax(kind, xc, y);
         if (Autograd.ShouldRecord(x))
         {
             var saved = y.Detach();
             y.WithGradFn(new GradNode(name, [x], g =>
             {
                 using var gc = NnOpsSupport.DenseF32(g);
-                var dx = Tensor.Empty(saved.Shape);
-                SoftmaxKernels.BackwardRows(saved.DataPointer, gc.DataPointer, dx.DataPointer, rows, cols, log);
+                var dx = EmptyOn(backend, saved.Shape);
+                backend.SoftmaxBackward(kind, saved, gc, dx);
                 return [dx];
             }));
         }

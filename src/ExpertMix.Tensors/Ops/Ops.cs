@@ -17,13 +17,17 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         if (x.Shape == shape) return x.Detach();
         if (Shape.Broadcast(shape, x.Shape) != x.Shape) throw new ArgumentException($"cannot sum {x.Shape} to {shape}");
-        using var src = x.DType == DType.F32 && x.IsContiguous ? x.Detach() : x.To(DType.F32);
-        var y = Tensor.Zeros(shape);
-        SumToKernel(src, y);
+        using var src = x.DType == DType.F32 && x.IsContiguous ? x.Detach() : CopyAs(x, DType.F32);
+        var y = ZerosOn(x.Backend, shape);
+        x.Backend.SumTo(src, y);
         if (Autograd.ShouldRecord(x))
         {
             var xs = x.Shape;
-            y.WithGradFn(new GradNode("SumTo", [x], g => [g.Expand(xs).Contiguous()]));
+            y.WithGradFn(new GradNode("SumTo", [x], g =>
+            {
+                using var ge = g.Expand(xs);
+                return [CopyAs(ge, DType.F32)];
+            }));
         }
         return y;
     }

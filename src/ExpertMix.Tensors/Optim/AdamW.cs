@@ -19,7 +19,6 @@ namespace ExpertMix.Tensors.Optim;
 /// </remarks>
 public sealed partial class AdamW : IDisposable
 {
-    private const int MinChunk = 1 << 15;
     private readonly ParameterGroup[] _groups;
     private readonly Dictionary<Tensor, ParameterState> _state = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, Tensor> _byName = new(StringComparer.Ordinal);
@@ -97,8 +96,7 @@ public sealed partial class AdamW : IDisposable
                 }
                 else
                 {
-                    using var g32 = grad.To(DType.F32);
-                    using var gc = g32.Contiguous();
+                    using var gc = Ops.CopyAs(grad, DType.F32);
                     Apply(gc, p, st, s);
                 }
             }
@@ -121,28 +119,19 @@ public sealed partial class AdamW : IDisposable
         _state.Clear();
     }
 
-    private static unsafe void Apply(Tensor grad, Tensor param, ParameterState st, AdamWScalars s)
+    private static void Apply(Tensor grad, Tensor param, ParameterState st, AdamWScalars s)
     {
-        int n = checked((int)param.Numel);
-        float* g = grad.DataPointer, p = param.DataPointer, m = st.ExpAvg.DataPointer, v = st.ExpAvgSq.DataPointer;
-        float* x = st.MaxExpAvgSq is null ? null : st.MaxExpAvgSq.DataPointer;
-        Par.For(n, MinChunk, (start, end) =>
-        {
-            int len = end - start;
-            AdamWKernel.Update(
-                new ReadOnlySpan<float>(g + start, len), new Span<float>(p + start, len),
-                new Span<float>(m + start, len), new Span<float>(v + start, len),
-                x is null ? default : new Span<float>(x + start, len), s);
-        });
+        var backend = Ops.BackendOf("AdamW", param, grad, st.ExpAvg, st.ExpAvgSq);
+        backend.AdamWUpdate(grad, param, st.ExpAvg, st.ExpAvgSq, st.MaxExpAvgSq, s);
     }
 
     private ParameterState GetOrCreate(Tensor p, bool amsgrad)
     {
         if (_state.TryGetValue(p, out var st)) return st;
         st = new ParameterState(
-            TensorScope.Forget(Tensor.Zeros(p.Shape)),
-            TensorScope.Forget(Tensor.Zeros(p.Shape)),
-            amsgrad ? TensorScope.Forget(Tensor.Zeros(p.Shape)) : null,
+            TensorScope.Forget(Ops.ZerosOn(p.Backend, p.Shape)),
+            TensorScope.Forget(Ops.ZerosOn(p.Backend, p.Shape)),
+            amsgrad ? TensorScope.Forget(Ops.ZerosOn(p.Backend, p.Shape)) : null,
             0);
         _state.Add(p, st);
         return st;

@@ -50,9 +50,8 @@ public static class GradClipping
 
     private static double SumOfSquares(Tensor g)
     {
-        if (g.DType == DType.F32 && g.IsContiguous) return SumOfSquares(g.Span);
-        using var c = g.To(DType.F32);
-        return SumOfSquares(c.Span);
+        using var c = Ops.F32Contiguous(g);
+        return g.Backend.SumOfSquares(c);
     }
 
     /// <summary>Σ x² accumulated in double, sequentially (deterministic).</summary>
@@ -67,6 +66,6 @@ public static class GradClipping
     {
         g.RequireDType(DType.F32);
         g.RequireContiguous();
-        System.Numerics.Tensors.TensorPrimitives.Multiply(g.Span, coef, g.Span);
+        g.ScaleInPlace(coef);
     }
 }

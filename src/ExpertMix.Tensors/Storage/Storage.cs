@@ -73,7 +73,16 @@ public sealed unsafe class CpuStorage : Storage
     private readonly byte* _pointer;
 
     internal CpuStorage(DType dtype, long length, bool zero)
-        : base(dtype, length, CpuBackend.Instance)
+        : this(dtype, length, zero, CpuBackend.Instance)
+    {
+    }
+
+    /// <summary>
+    /// Pooled CPU memory owned by <paramref name="backend"/>: lets a backend that runs on host memory (a decorator
+    /// around <see cref="CpuBackend"/>, e.g. a tracing or recording backend in tests) hand out its own tensors.
+    /// </summary>
+    internal CpuStorage(DType dtype, long length, bool zero, IBackend backend)
+        : base(dtype, length, backend)
     {
         long bytes = length * dtype.SizeOf();
         _buffer = BufferPool.Shared.Rent(bytes);
