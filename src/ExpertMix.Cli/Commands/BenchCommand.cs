@@ -130,41 +130,59 @@ public static class BenchCommand
         using var y = Tensor.Zeros(new Shape(o.N));
         bool bf16 = o.DType == "bf16";
         using var w = bf16 ? wf.To(DType.BF16) : wf.Detach();
-        double ms = bf16
-            ? MedianMs(o.Reps, 5, () => Gemv.RowMajorBf16(o.N, o.K, 1f, w.AsSpan<ushort>(), o.K, x.Span, 0f, y.Span))
-            : MedianMs(o.Reps, 5, () => Gemv.RowMajor(o.N, o.K, 1f, w.Span, o.K, x.Span, 0f, y.Span));
+        Action gemv = bf16
+            ? () => Gemv.RowMajorBf16(o.N, o.K, 1f, w.AsSpan<ushort>(), o.K, x.Span, 0f, y.Span)
+            : () => Gemv.RowMajor(o.N, o.K, 1f, w.Span, o.K, x.Span, 0f, y.Span);
+        var memory = new MemoryBandwidth(threads);
+        // Alternate GEMV and the memory probes so all medians see the same machine state (shared VMs drift by 2× in seconds).
+        var medians = MedianMsInterleaved(o.Reps, gemv, memory.Triad, memory.TriadNonTemporal, memory.Read);
+        double ms = medians[0];
         double weightBytes = (double)o.N * o.K * (bf16 ? 2 : 4);
         double gemvGbs = weightBytes / (ms * 1e6);
-        double triadGbs = Triad(threads);
+        double triadGbs = MemoryBandwidth.TriadBytes / (medians[1] * 1e6);
+        double triadNtGbs = MemoryBandwidth.TriadBytes / (medians[2] * 1e6);
+        double readGbs = MemoryBandwidth.ReadBytes / (medians[3] * 1e6);
         double ratio = gemvGbs / triadGbs;
         if (o.Json)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"n\": {o.N}, \"k\": {o.K}, \"dtype\": \"{o.DType}\", \"threads\": {threads}, \"median_ms\": {ms:F4}, \"gemv_gbs\": {gemvGbs:F2}, \"triad_gbs\": {triadGbs:F2}, \"ratio\": {ratio:F3}}}"));
+                $"{{\"n\": {o.N}, \"k\": {o.K}, \"dtype\": \"{o.DType}\", \"threads\": {threads}, \"median_ms\": {ms:F4}, \"gemv_gbs\": {gemvGbs:F2}, \"triad_gbs\": {triadGbs:F2}, \"ratio\": {ratio:F3}, \"triad_nt_gbs\": {triadNtGbs:F2}, \"ratio_nt\": {gemvGbs / triadNtGbs:F3}, \"read_gbs\": {readGbs:F2}, \"ratio_read\": {gemvGbs / readGbs:F3}}}"));
             return 0;
         }
-        var table = new Table().AddColumns("N", "K", "dtype", "threads", "median ms", "weight GB/s", "triad GB/s", "ratio");
-        table.AddRow(Inv(o.N), Inv(o.K), o.DType, Inv(threads), Inv(ms, "F4"), Inv(gemvGbs, "F1"), Inv(triadGbs, "F1"), Inv(ratio, "F2"));
+        var table = new Table().AddColumns("N", "K", "dtype", "threads", "median ms", "weight GB/s", "triad GB/s", "ratio", "NT triad GB/s", "ratio", "read GB/s", "ratio");
+        table.AddRow(Inv(o.N), Inv(o.K), o.DType, Inv(threads), Inv(ms, "F4"), Inv(gemvGbs, "F1"), Inv(triadGbs, "F1"), Inv(ratio, "F2"),
+            Inv(triadNtGbs, "F1"), Inv(gemvGbs / triadNtGbs, "F2"), Inv(readGbs, "F1"), Inv(gemvGbs / readGbs, "F2"));
         AnsiConsole.Write(table);
         return 0;
     }
 
-    /// <summary>STREAM-style triad a[i] = b[i] + s·c[i] over arrays far larger than L3; GB/s counts 3 arrays (median of 5).</summary>
-    private static double Triad(int threads)
+    /// <summary>Medians (ms) of <paramref name="reps"/> rounds that time each body once in turn, after 300 ms of warm-up.</summary>
+    private static double[] MedianMsInterleaved(int reps, params Action[] bodies)
     {
-        const int length = 32 << 20; // 128 MiB per array
-        var a = GC.AllocateUninitializedArray<float>(length);
-        var b = new float[length];
-        var c = new float[length];
-        Array.Fill(b, 1f);
-        Array.Fill(c, 2f);
-        double ms = MedianMs(5, 1, () => Par.ForThreads(length / 4096, threads, (s, e) =>
+        long w0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < 3 || Stopwatch.GetElapsedTime(w0).TotalMilliseconds < 300; i++)
         {
-            int start = s * 4096, count = (e - s) * 4096;
-            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(c.AsSpan(start, count), 3f, b.AsSpan(start, count), a.AsSpan(start, count));
-        }));
-        GC.KeepAlive(a);
-        return 3.0 * length * sizeof(float) / (ms * 1e6);
+            foreach (var body in bodies) body();
+        }
+        var times = new double[bodies.Length][];
+        for (int j = 0; j < bodies.Length; j++) times[j] = new double[reps];
+        for (int i = 0; i < reps; i++)
+        {
+            for (int j = 0; j < bodies.Length; j++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                bodies[j]();
+                times[j][i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            }
+        }
+        return [.. times.Select(Median)];
+    }
+
+    private static double Median(double[] times)
+    {
+        Array.Sort(times);
+        int n = times.Length;
+        return n % 2 == 1 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
     }
 
     private static double MedianMs(int reps, int warmup, Action body) => MedianMs(reps, warmup, body, out _);
@@ -184,8 +202,7 @@ public static class BenchCommand
             times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
         cpuMs = (Environment.CpuUsage.TotalTime - cpu0).TotalMilliseconds;
-        Array.Sort(times);
-        return reps % 2 == 1 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
+        return Median(times);
     }
 
     private static string Inv(int v) => v.ToString(CultureInfo.InvariantCulture);

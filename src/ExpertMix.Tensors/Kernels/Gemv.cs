@@ -102,27 +102,31 @@ public static unsafe class Gemv
             return;
         }
         float* w0 = w, w1 = w + ldw, w2 = w + 2 * ldw, w3 = w + 3 * ldw;
-        long ahead = 4 * ldw; // prefetch the same columns of the next group of rows (never faults, even past the end)
+        // Sweep the next group of rows linearly while this one is reduced: 4 rows × 128 B consumed per step, the same
+        // 512 B (8 lines) of the next 4·ldw block prefetched, so the whole next block is in flight by the time it is
+        // needed. A linear sweep keeps DRAM pages open and measured 10–40% faster than per-row prefetch (noisy VM).
+        float* next = w + 4 * ldw;
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
         int p = 0;
         for (; p + 32 <= k; p += 32)
         {
             var x0 = Vector512.Load(x + p);
             var x1 = Vector512.Load(x + p + 16);
-            Sse.Prefetch0(w0 + ahead + p);
-            Sse.Prefetch0(w0 + ahead + p + 16);
+            float* pf = next + 4 * p; // prefetches never fault, even past the end of W
+            Sse.Prefetch0(pf);
+            Sse.Prefetch0(pf + 16);
             a00 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + p), x0, a00);
             a01 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + p + 16), x1, a01);
-            Sse.Prefetch0(w1 + ahead + p);
-            Sse.Prefetch0(w1 + ahead + p + 16);
+            Sse.Prefetch0(pf + 32);
+            Sse.Prefetch0(pf + 48);
             a10 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + p), x0, a10);
             a11 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + p + 16), x1, a11);
-            Sse.Prefetch0(w2 + ahead + p);
-            Sse.Prefetch0(w2 + ahead + p + 16);
+            Sse.Prefetch0(pf + 64);
+            Sse.Prefetch0(pf + 80);
             a20 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + p), x0, a20);
             a21 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + p + 16), x1, a21);
-            Sse.Prefetch0(w3 + ahead + p);
-            Sse.Prefetch0(w3 + ahead + p + 16);
+            Sse.Prefetch0(pf + 96);
+            Sse.Prefetch0(pf + 112);
             a30 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + p), x0, a30);
             a31 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + p + 16), x1, a31);
         }
@@ -150,26 +154,27 @@ public static unsafe class Gemv
             return;
         }
         ushort* w0 = w, w1 = w + ldw, w2 = w + 2 * ldw, w3 = w + 3 * ldw;
-        long ahead = 4 * ldw; // prefetch the same columns of the next group of rows (never faults, even past the end)
+        ushort* next = w + 4 * ldw; // linear sweep of the next group, as in Rows4: 4 lines per step
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
         int p = 0;
         for (; p + 32 <= k; p += 32)
         {
             var x0 = Vector512.Load(x + p);
             var x1 = Vector512.Load(x + p + 16);
-            Sse.Prefetch0(w0 + ahead + p);
+            ushort* pf = next + 4 * p; // prefetches never fault, even past the end of W
+            Sse.Prefetch0(pf);
             var b0 = Vector512.Load(w0 + p);
             a00 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b0), 16).AsSingle(), x0, a00);
             a01 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b0), 16).AsSingle(), x1, a01);
-            Sse.Prefetch0(w1 + ahead + p);
+            Sse.Prefetch0(pf + 32);
             var b1 = Vector512.Load(w1 + p);
             a10 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b1), 16).AsSingle(), x0, a10);
             a11 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b1), 16).AsSingle(), x1, a11);
-            Sse.Prefetch0(w2 + ahead + p);
+            Sse.Prefetch0(pf + 64);
             var b2 = Vector512.Load(w2 + p);
             a20 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b2), 16).AsSingle(), x0, a20);
             a21 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b2), 16).AsSingle(), x1, a21);
-            Sse.Prefetch0(w3 + ahead + p);
+            Sse.Prefetch0(pf + 96);
             var b3 = Vector512.Load(w3 + p);
             a30 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b3), 16).AsSingle(), x0, a30);
             a31 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b3), 16).AsSingle(), x1, a31);
