@@ -32,7 +32,7 @@ public static class Par
             body(0, count);
             return;
         }
-        System.Threading.Tasks.Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+        WorkerPool.Shared.Run(chunks, c =>
         {
             int start = (int)((long)count * c / chunks);
             int end = (int)((long)count * (c + 1) / chunks);
@@ -55,7 +55,7 @@ public static class Par
             body(0, count);
             return;
         }
-        System.Threading.Tasks.Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+        WorkerPool.Shared.Run(chunks, c =>
         {
             int start = (int)((long)count * c / chunks);
             int end = (int)((long)count * (c + 1) / chunks);
