@@ -1,0 +1,109 @@
+// Preallocated per-layer key/value cache [B, Hkv, Smax, Dh] for incremental decoding.
+using ExpertMix.Tensors;
+
+namespace ExpertMix.Nn;
+
+/// <summary>
+/// Keys and values of every layer, preallocated as F32 [B, Hkv, Smax, Dh]. A forward appends its T new positions in
+/// every layer (<see cref="Append"/> writes at <see cref="Length"/>), then the model calls <see cref="Advance"/>
+/// once. Batched sequences of different lengths share one cache with left padding, masked by
+/// <see cref="ForwardContext.AttentionMask"/>. Two independent caches serve X-LoRA's two passes.
+/// </summary>
+public sealed class KvCache : IDisposable
+{
+    private readonly Tensor[] _keys;
+    private readonly Tensor[] _values;
+
+    /// <summary>Allocates <paramref name="layers"/> × 2 zeroed buffers [batch, kvHeads, maxLength, headDim].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    public KvCache(int layers, int batch, int kvHeads, int maxLength, int headDim)
+    {
+        foreach (var (v, n) in new[] { (layers, nameof(layers)), (batch, nameof(batch)), (kvHeads, nameof(kvHeads)), (maxLength, nameof(maxLength)), (headDim, nameof(headDim)) })
+        {
+            if (v <= 0) throw new ArgumentOutOfRangeException(n, v, "KV cache sizes must be positive");
+        }
+        Layers = layers;
+        Batch = batch;
+        KvHeads = kvHeads;
+        MaxLength = maxLength;
+        HeadDim = headDim;
+        _keys = new Tensor[layers];
+        _values = new Tensor[layers];
+        var shape = new Shape(batch, kvHeads, maxLength, headDim);
+        for (int l = 0; l < layers; l++)
+        {
+            _keys[l] = TensorScope.Forget(Tensor.Zeros(shape));
+            _values[l] = TensorScope.Forget(Tensor.Zeros(shape));
+        }
+    }
+
+    /// <summary>Number of layers.</summary>
+    public int Layers { get; }
+
+    /// <summary>B.</summary>
+    public int Batch { get; }
+
+    /// <summary>Hkv.</summary>
+    public int KvHeads { get; }
+
+    /// <summary>Smax.</summary>
+    public int MaxLength { get; }
+
+    /// <summary>Dh.</summary>
+    public int HeadDim { get; }
+
+    /// <summary>Positions filled so far (the same in every layer between forwards).</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Bytes held by the buffers.</summary>
+    public long Bytes => 2L * Layers * Batch * KvHeads * MaxLength * HeadDim * sizeof(float);
+
+    /// <summary>
+    /// Copies <paramref name="k"/>, <paramref name="v"/> [B, Hkv, T, Dh] into positions [Length, Length + T) of
+    /// <paramref name="layer"/> and returns views of the filled part [B, Hkv, Length + T, Dh] (caller disposes the views).
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes do not match the cache.</exception>
+    /// <exception cref="InvalidOperationException">The cache would overflow <see cref="MaxLength"/>.</exception>
+    public (Tensor Keys, Tensor Values) Append(int layer, Tensor k, Tensor v)
+    {
+        ArgumentNullException.ThrowIfNull(k);
+        ArgumentNullException.ThrowIfNull(v);
+        if ((uint)layer >= (uint)Layers) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the cache has {Layers} layers");
+        if (k.Rank != 4 || k.Size(0) != Batch || k.Size(1) != KvHeads || k.Size(3) != HeadDim || v.Shape != k.Shape)
+        {
+            throw new ArgumentException($"KV cache append: k {k.Shape}, v {v.Shape} must be [{Batch}, {KvHeads}, T, {HeadDim}]", nameof(k));
+        }
+        int t = k.Size(2);
+        if (Length + t > MaxLength) throw new InvalidOperationException($"KV cache overflow: {Length} cached + {t} new > capacity {MaxLength}");
+        using (Autograd.NoGrad())
+        {
+            using (var dk = _keys[layer].Narrow(2, Length, t)) dk.CopyFrom(k);
+            using (var dv = _values[layer].Narrow(2, Length, t)) dv.CopyFrom(v);
+        }
+        return (_keys[layer].Narrow(2, 0, Length + t), _values[layer].Narrow(2, 0, Length + t));
+    }
+
+    /// <summary>Marks <paramref name="t"/> more positions as filled (called once per forward, after every layer appended).</summary>
+    public void Advance(int t)
+    {
+        if (t < 0 || Length + t > MaxLength) throw new ArgumentOutOfRangeException(nameof(t), t, $"cannot advance {Length} by {t} within {MaxLength}");
+        Length += t;
+    }
+
+    /// <summary>Forgets every position (buffers are kept).</summary>
+    public void Reset() => Length = 0;
+
+    /// <summary>Drops positions ≥ <paramref name="length"/>.</summary>
+    public void Truncate(int length)
+    {
+        if ((uint)length > (uint)Length) throw new ArgumentOutOfRangeException(nameof(length), length, $"cache holds {Length}");
+        Length = length;
+    }
+
+    /// <summary>Releases the buffers.</summary>
+    public void Dispose()
+    {
+        foreach (var t in _keys) t.Dispose();
+        foreach (var t in _values) t.Dispose();
+    }
+}
