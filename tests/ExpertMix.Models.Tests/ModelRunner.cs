@@ -24,6 +24,13 @@ internal static class ModelRunner
         return t;
     }
 
+    public static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double m = 0;
+        for (int i = 0; i < a.Length; i++) m = Math.Max(m, Math.Abs((double)a[i] - b[i]));
+        return m;
+    }
+
     public static int ArgMax(ReadOnlySpan<float> row)
     {
         int best = 0;
