@@ -33,34 +33,26 @@ public sealed class Gpt2Attention : IModule, IDisposable
     /// <summary>The projection slots.</summary>
     public IEnumerable<LinearSlot> Linears => [CAttn, CProj];
 
-    /// <summary>x [B, T, C] → [B, T, C] (caller owns the result).</summary>
+    /// <summary>x [B, T, C] → [B, T, C]; intermediates belong to the enclosing scope (see <see cref="ForwardScope"/>).</summary>
     public Tensor Forward(Tensor x, AttentionInputs inputs, ForwardContext ctx)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(ctx);
         int b = x.Size(0), t = x.Size(1), h = _config.NumHeads, dh = _config.HeadDim;
-        using var qkv = CAttn.Forward(x, ctx);                        // [B, T, 3C]
-        using var split = qkv.Reshape(b, t, 3, h, dh);                // [B, T, 3, H, Dh]
-        using var heads = split.Permute(2, 0, 3, 1, 4);               // [3, B, H, T, Dh]
-        using var q = heads.Select(0, 0);                             // [B, H, T, Dh]
-        using var k = heads.Select(0, 1);                             // [B, H, T, Dh]
-        using var v = heads.Select(0, 2);                             // [B, H, T, Dh]
-        Tensor? cachedK = null, cachedV = null;                       // [B, H, S, Dh] cache views (no gradient)
+        var qkv = CAttn.Forward(x, ctx);                        // [B, T, 3C]
+        var split = qkv.Reshape(b, t, 3, h, dh);                // [B, T, 3, H, Dh]
+        var heads = split.Permute(2, 0, 3, 1, 4);               // [3, B, H, T, Dh]
+        var q = heads.Select(0, 0);                             // [B, H, T, Dh]
+        var k = heads.Select(0, 1);                             // [B, H, T, Dh]
+        var v = heads.Select(0, 2);                             // [B, H, T, Dh]
+        Tensor? cachedK = null, cachedV = null;                 // [B, H, S, Dh] cache views (no gradient)
         if (ctx.Cache is { } cache) (cachedK, cachedV) = cache.Append(_layer, k, v);
-        try
-        {
-            using var o = Ops.ScaledDotProductAttention(q, cachedK ?? k, cachedV ?? v, inputs.Layout.AdditiveMask, causal: true);  // [B, H, T, Dh]
-            ctx.Tap("attn_context", _layer, o);
-            using var ot = o.Transpose(1, 2);                         // [B, T, H, Dh]
-            using var merged = ot.Reshape(b, t, h * dh);              // [B, T, C]
-            return CProj.Forward(merged, ctx);                        // [B, T, C]
-        }
-        finally
-        {
-            cachedK?.Dispose();
-            cachedV?.Dispose();
-        }
+        var o = Ops.ScaledDotProductAttention(q, cachedK ?? k, cachedV ?? v, inputs.Layout.AdditiveMask, causal: true);  // [B, H, T, Dh]
+        ctx.Tap("attn_context", _layer, o);
+        var ot = o.Transpose(1, 2);                             // [B, T, H, Dh]
+        var merged = ot.Reshape(b, t, h * dh);                  // [B, T, C]
+        return CProj.Forward(merged, ctx);                      // [B, T, C]
     }
 
     /// <inheritdoc/>

@@ -35,26 +35,20 @@ public sealed class Gpt2Block : IModule, IDisposable
     /// <summary>mlp.</summary>
     public Gpt2Mlp Mlp { get; }
 
-    /// <summary>x [B, T, C] → [B, T, C] (caller owns the result).</summary>
+    /// <summary>x [B, T, C] → [B, T, C]; intermediates belong to the enclosing scope (see <see cref="ForwardScope"/>).</summary>
     public Tensor Forward(Tensor x, AttentionInputs inputs, ForwardContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        Tensor h;
-        using (var n1 = Ln1.Forward(x))                      // [B, T, C]
-        using (var a = Attn.Forward(n1, inputs, ctx))        // [B, T, C]
-        {
-            ctx.Tap("attn_out", _layer, a);
-            h = Ops.Add(x, a);                               // [B, T, C]
-        }
-        using (h)
-        using (var n2 = Ln2.Forward(h))                      // [B, T, C]
-        using (var m = Mlp.Forward(n2, ctx))                 // [B, T, C]
-        {
-            ctx.Tap("mlp_out", _layer, m);
-            var y = Ops.Add(h, m);                           // [B, T, C]
-            ctx.Tap("layer_out", _layer, y);
-            return y;
-        }
+        var n1 = Ln1.Forward(x);                       // [B, T, C]
+        var a = Attn.Forward(n1, inputs, ctx);         // [B, T, C]
+        ctx.Tap("attn_out", _layer, a);
+        var h = Ops.Add(x, a);                         // [B, T, C]
+        var n2 = Ln2.Forward(h);                       // [B, T, C]
+        var m = Mlp.Forward(n2, ctx);                  // [B, T, C]
+        ctx.Tap("mlp_out", _layer, m);
+        var y = Ops.Add(h, m);                         // [B, T, C]
+        ctx.Tap("layer_out", _layer, y);
+        return y;
     }
 
     /// <inheritdoc/>

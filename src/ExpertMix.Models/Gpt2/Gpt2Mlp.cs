@@ -28,11 +28,11 @@ public sealed class Gpt2Mlp : IModule, IDisposable
     /// <summary>The projection slots.</summary>
     public IEnumerable<LinearSlot> Linears => [CFc, CProj];
 
-    /// <summary>x [B, T, C] → [B, T, C] (caller owns the result).</summary>
+    /// <summary>x [B, T, C] → [B, T, C]; intermediates belong to the enclosing scope (see <see cref="ForwardScope"/>).</summary>
     public Tensor Forward(Tensor x, ForwardContext ctx)
     {
-        using var up = CFc.Forward(x, ctx);                         // [B, T, I]
-        using var act = _tanh ? Ops.GeluTanh(up) : Ops.Gelu(up);    // [B, T, I]
+        var up = CFc.Forward(x, ctx);                         // [B, T, I]
+        var act = _tanh ? Ops.GeluTanh(up) : Ops.Gelu(up);    // [B, T, I]
         return CProj.Forward(act, ctx);                             // [B, T, C]
     }
 

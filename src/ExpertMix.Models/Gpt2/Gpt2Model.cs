@@ -47,38 +47,35 @@ public sealed class Gpt2Model : IModule, IDisposable
         int b = inputIds.Size(0), t = inputIds.Size(1);
         if (ctx.Cache is { } c && (c.Batch != b || c.Layers != Blocks.Count)) throw new ArgumentException($"KV cache for batch {c.Batch} × {c.Layers} layers used with batch {b} × {Blocks.Count} layers", nameof(ctx));
         if (ctx.PastLength + t > _config.MaxPositions) throw new ArgumentOutOfRangeException(nameof(inputIds), $"{ctx.PastLength} cached + {t} new positions exceed n_positions {_config.MaxPositions}");
+        bool keepGraph = ForwardScope.KeepsGraph(ctx, this);
         using var layout = SequenceLayout.Resolve(ctx, b, t);
         var inputs = new AttentionInputs(layout, null, null);
-        Tensor h;
-        using (var pos = layout.PositionTensor())             // [T] or [B, T]
-        using (var tok = Wte.Forward(inputIds))               // [B, T, C]
-        using (var pe = Wpe.Forward(pos))                     // [T, C] or [B, T, C]
+        var h = ForwardScope.Run(keepGraph, () =>
         {
-            h = Ops.Add(tok, pe);                             // [B, T, C]
-        }
+            var pos = layout.PositionTensor();                                 // [T] or [B, T]
+            var tok = Wte.Forward(inputIds);                                   // [B, T, C]
+            var pe = Wpe.Forward(pos);                                         // [T, C] or [B, T, C]
+            return Ops.Add(tok, pe);                                           // [B, T, C]
+        });
         ctx.Tap("embed", -1, h);
         foreach (var block in Blocks)
         {
-            var next = block.Forward(h, inputs, ctx);         // [B, T, C]
-            h.Dispose();
+            var next = ForwardScope.Run(keepGraph, () => block.Forward(h, inputs, ctx));  // [B, T, C]
+            ForwardScope.Release(keepGraph, h);
             h = next;
         }
         ctx.Cache?.Advance(t);
+        var last = h;
         if (ctx.Logits == LogitsSelection.LastPosition && t > 1)
         {
-            using (var last = h.Narrow(1, t - 1, 1))          // [B, 1, C]
-            {
-                var lastOnly = last.Contiguous();
-                h.Dispose();
-                h = lastOnly;
-            }
+            using var view = h.Narrow(1, t - 1, 1);                            // [B, 1, C]
+            last = view.Contiguous();
+            ForwardScope.Release(keepGraph, h);
         }
-        using (h)
-        {
-            var y = LnF.Forward(h);                           // [B, T|1, C]
-            ctx.Tap("final_norm", -1, y);
-            return y;
-        }
+        var y = LnF.Forward(last);                                             // [B, T|1, C]
+        ForwardScope.Release(keepGraph, last);
+        ctx.Tap("final_norm", -1, y);
+        return y;
     }
 
     /// <inheritdoc/>

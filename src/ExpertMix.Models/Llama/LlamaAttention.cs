@@ -51,44 +51,32 @@ public sealed class LlamaAttention : IModule, IDisposable
     /// <summary>The four projection slots.</summary>
     public IEnumerable<LinearSlot> Linears => [QProj, KProj, VProj, OProj];
 
-    /// <summary>x [B, T, C] → [B, T, C] (caller owns the result).</summary>
+    /// <summary>x [B, T, C] → [B, T, C]; intermediates belong to the enclosing scope (see <see cref="ForwardScope"/>).</summary>
     public Tensor Forward(Tensor x, AttentionInputs inputs, ForwardContext ctx)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(inputs);
         int b = x.Size(0), t = x.Size(1), h = _config.NumHeads, hkv = _config.NumKvHeads, dh = _config.HeadDim;
-        using var q = Heads(QProj.Forward(x, ctx), b, t, h, dh, _qNorm);           // [B, H, T, Dh] (view)
-        using var k = Heads(KProj.Forward(x, ctx), b, t, hkv, dh, _kNorm);         // [B, Hkv, T, Dh] (view)
-        using var v = Heads(VProj.Forward(x, ctx), b, t, hkv, dh, null);           // [B, Hkv, T, Dh] (view)
-        using var qr = RotaryEmbedding.Apply(q, inputs.Cos!, inputs.Sin!);         // [B, H, T, Dh]
-        using var kr = RotaryEmbedding.Apply(k, inputs.Cos!, inputs.Sin!);         // [B, Hkv, T, Dh]
-        Tensor? cachedK = null, cachedV = null;                                   // [B, Hkv, S, Dh] cache views (no gradient)
+        var q = Heads(QProj.Forward(x, ctx), b, t, h, dh, _qNorm);           // [B, H, T, Dh] (view)
+        var k = Heads(KProj.Forward(x, ctx), b, t, hkv, dh, _kNorm);         // [B, Hkv, T, Dh] (view)
+        var v = Heads(VProj.Forward(x, ctx), b, t, hkv, dh, null);           // [B, Hkv, T, Dh] (view)
+        var qr = RotaryEmbedding.Apply(q, inputs.Cos!, inputs.Sin!);         // [B, H, T, Dh]
+        var kr = RotaryEmbedding.Apply(k, inputs.Cos!, inputs.Sin!);         // [B, Hkv, T, Dh]
+        Tensor? cachedK = null, cachedV = null;                              // [B, Hkv, S, Dh] cache views (no gradient)
         if (ctx.Cache is { } cache) (cachedK, cachedV) = cache.Append(_layer, kr, v);
-        try
-        {
-            using var o = Ops.ScaledDotProductAttention(qr, cachedK ?? kr, cachedV ?? v, inputs.Layout.AdditiveMask, causal: true);  // [B, H, T, Dh]
-            ctx.Tap("attn_context", _layer, o);
-            using var ot = o.Transpose(1, 2);                                      // [B, T, H, Dh]
-            using var merged = ot.Reshape(b, t, h * dh);                           // [B, T, H·Dh]
-            return OProj.Forward(merged, ctx);                                     // [B, T, C]
-        }
-        finally
-        {
-            cachedK?.Dispose();
-            cachedV?.Dispose();
-        }
+        var o = Ops.ScaledDotProductAttention(qr, cachedK ?? kr, cachedV ?? v, inputs.Layout.AdditiveMask, causal: true);  // [B, H, T, Dh]
+        ctx.Tap("attn_context", _layer, o);
+        var ot = o.Transpose(1, 2);                                          // [B, T, H, Dh]
+        var merged = ot.Reshape(b, t, h * dh);                               // [B, T, H·Dh]
+        return OProj.Forward(merged, ctx);                                   // [B, T, C]
     }
 
-    /// <summary>[B, T, n·Dh] → [B, n, T, Dh] (optionally RMS-normalised per head); disposes <paramref name="y"/>.</summary>
+    /// <summary>[B, T, n·Dh] → [B, n, T, Dh] (optionally RMS-normalised per head over Dh).</summary>
     private static Tensor Heads(Tensor y, int b, int t, int n, int dh, RmsNorm? norm)
     {
-        using (y)
-        using (var split = y.Reshape(b, t, n, dh))                                 // [B, T, n, Dh]
-        {
-            if (norm is null) return split.Transpose(1, 2);                        // [B, n, T, Dh]
-            using var normed = norm.Forward(split);                                // [B, T, n, Dh]
-            return normed.Transpose(1, 2);
-        }
+        var split = y.Reshape(b, t, n, dh);                                  // [B, T, n, Dh]
+        var normed = norm is null ? split : norm.Forward(split);             // [B, T, n, Dh]
+        return normed.Transpose(1, 2);                                       // [B, n, T, Dh]
     }
 
     /// <inheritdoc/>

@@ -34,26 +34,20 @@ public sealed class LlamaDecoderLayer : IModule, IDisposable
     /// <summary>post_attention_layernorm.</summary>
     public RmsNorm PostAttentionLayerNorm { get; }
 
-    /// <summary>x [B, T, C] → [B, T, C] (caller owns the result).</summary>
+    /// <summary>x [B, T, C] → [B, T, C]; intermediates belong to the enclosing scope (see <see cref="ForwardScope"/>).</summary>
     public Tensor Forward(Tensor x, AttentionInputs inputs, ForwardContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        Tensor h;
-        using (var n1 = InputLayerNorm.Forward(x))                 // [B, T, C]
-        using (var a = SelfAttn.Forward(n1, inputs, ctx))          // [B, T, C]
-        {
-            ctx.Tap("attn_out", _layer, a);
-            h = Ops.Add(x, a);                                     // [B, T, C]
-        }
-        using (h)
-        using (var n2 = PostAttentionLayerNorm.Forward(h))         // [B, T, C]
-        using (var m = Mlp.Forward(n2, ctx))                       // [B, T, C]
-        {
-            ctx.Tap("mlp_out", _layer, m);
-            var y = Ops.Add(h, m);                                 // [B, T, C]
-            ctx.Tap("layer_out", _layer, y);
-            return y;
-        }
+        var n1 = InputLayerNorm.Forward(x);                    // [B, T, C]
+        var a = SelfAttn.Forward(n1, inputs, ctx);             // [B, T, C]
+        ctx.Tap("attn_out", _layer, a);
+        var h = Ops.Add(x, a);                                 // [B, T, C]
+        var n2 = PostAttentionLayerNorm.Forward(h);            // [B, T, C]
+        var m = Mlp.Forward(n2, ctx);                          // [B, T, C]
+        ctx.Tap("mlp_out", _layer, m);
+        var y = Ops.Add(h, m);                                 // [B, T, C]
+        ctx.Tap("layer_out", _layer, y);
+        return y;
     }
 
     /// <inheritdoc/>

@@ -57,8 +57,10 @@ public sealed class LlamaForCausalLM : ICausalLm
     public Tensor Forward(Tensor inputIds, ForwardContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        using var h = Model.Forward(inputIds, ctx);     // [B, T|1, C]
+        bool keepGraph = ForwardScope.KeepsGraph(ctx, this);
+        var h = Model.Forward(inputIds, ctx);     // [B, T|1, C]
         var logits = LmHead.Forward(h, ctx);            // [B, T|1, V]
+        ForwardScope.Release(keepGraph, h);
         ctx.Tap("logits", -1, logits);
         return logits;
     }

@@ -30,12 +30,12 @@ public sealed class LlamaMlp : IModule, IDisposable
     /// <summary>The three projection slots.</summary>
     public IEnumerable<LinearSlot> Linears => [GateProj, UpProj, DownProj];
 
-    /// <summary>x [B, T, C] → [B, T, C] (caller owns the result).</summary>
+    /// <summary>x [B, T, C] → [B, T, C]; intermediates belong to the enclosing scope (see <see cref="ForwardScope"/>).</summary>
     public Tensor Forward(Tensor x, ForwardContext ctx)
     {
-        using var gate = GateProj.Forward(x, ctx);   // [B, T, I]
-        using var up = UpProj.Forward(x, ctx);       // [B, T, I]
-        using var act = Ops.SwiGlu(gate, up);        // [B, T, I]
+        var gate = GateProj.Forward(x, ctx);   // [B, T, I]
+        var up = UpProj.Forward(x, ctx);       // [B, T, I]
+        var act = Ops.SwiGlu(gate, up);        // [B, T, I]
         return DownProj.Forward(act, ctx);           // [B, T, C]
     }
 

@@ -50,36 +50,33 @@ public sealed class LlamaModel : IModule, IDisposable
         int b = inputIds.Size(0), t = inputIds.Size(1);
         if (ctx.Cache is { } c && (c.Batch != b || c.Layers != Layers.Count)) throw new ArgumentException($"KV cache for batch {c.Batch} × {c.Layers} layers used with batch {b} × {Layers.Count} layers", nameof(ctx));
         if (ctx.PastLength + t > _config.MaxPositions) throw new ArgumentOutOfRangeException(nameof(inputIds), $"{ctx.PastLength} cached + {t} new positions exceed max_position_embeddings {_config.MaxPositions}");
+        bool keepGraph = ForwardScope.KeepsGraph(ctx, this);
         using var layout = SequenceLayout.Resolve(ctx, b, t);
-        var (cos, sin) = _rotary.Tables(layout);                           // [T, Dh/2] or [B, T, Dh/2]
+        var (cos, sin) = _rotary.Tables(layout);                               // [T, Dh/2] or [B, T, Dh/2]
         using (cos)
         using (sin)
         {
             var inputs = new AttentionInputs(layout, cos, sin);
-            var h = EmbedTokens.Forward(inputIds);                         // [B, T, C]
+            var h = EmbedTokens.Forward(inputIds);                             // [B, T, C]
             ctx.Tap("embed", -1, h);
             foreach (var layer in Layers)
             {
-                var next = layer.Forward(h, inputs, ctx);                  // [B, T, C]
-                h.Dispose();
+                var next = ForwardScope.Run(keepGraph, () => layer.Forward(h, inputs, ctx));  // [B, T, C]
+                ForwardScope.Release(keepGraph, h);
                 h = next;
             }
             ctx.Cache?.Advance(t);
+            var last = h;
             if (ctx.Logits == LogitsSelection.LastPosition && t > 1)
             {
-                using (var last = h.Narrow(1, t - 1, 1))                   // [B, 1, C]
-                {
-                    var lastOnly = last.Contiguous();
-                    h.Dispose();
-                    h = lastOnly;
-                }
+                using var view = h.Narrow(1, t - 1, 1);                        // [B, 1, C]
+                last = view.Contiguous();
+                ForwardScope.Release(keepGraph, h);
             }
-            using (h)
-            {
-                var y = Norm.Forward(h);                                   // [B, T|1, C]
-                ctx.Tap("final_norm", -1, y);
-                return y;
-            }
+            var y = Norm.Forward(last);                                        // [B, T|1, C]
+            ForwardScope.Release(keepGraph, last);
+            ctx.Tap("final_norm", -1, y);
+            return y;
         }
     }
 
