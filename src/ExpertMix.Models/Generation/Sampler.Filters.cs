@@ -62,35 +62,75 @@ public sealed partial class Sampler
     /// HF TopPLogitsWarper: with ascending sort and cumulative probability c, remove c ≤ 1 − p, keep the largest.
     /// Since cᵢ = 1 − (mass of the tokens ranked above i), walking from the most probable token, token i survives iff the
     /// mass of the tokens ranked above it is &lt; p (the first token always survives).
+    /// To avoid ordering the whole vocabulary, scores are first bucketed by (max − x) into <see cref="TopPBuckets"/>
+    /// equal ranges. With L the first bucket where the cumulative mass reaches p·W, every token of a bucket before L
+    /// has less than p·W ranked above it (kept), every token of a bucket after L has at least p·W above it (removed),
+    /// and only L's tokens are ordered, with a max-heap.
     /// </summary>
     private void ApplyTopP(float topP)
     {
         var scores = _scores;
-        float max = float.NegativeInfinity;
-        for (int j = 0; j < _count; j++) max = MathF.Max(max, scores[_candidates[j]]);
-        double total = 0;
-        for (int j = 0; j < _count; j++) total += Math.Exp(scores[_candidates[j]] - max);
+        float max = float.NegativeInfinity, min = float.PositiveInfinity;
+        for (int j = 0; j < _count; j++)
+        {
+            float x = scores[_candidates[j]]; // never NaN (rejected on entry)
+            if (x > max) max = x;
+            if (x < min) min = x;
+        }
+        var mass = _bucketMass.AsSpan();
+        mass.Clear();
+        double scale = max > min ? (TopPBuckets - 1) / ((double)max - min) : 0;
+        double total = Weights(max);
+        var weights = _weights;
+        for (int j = 0; j < _count; j++)
+        {
+            int id = _candidates[j];
+            mass[(int)((max - (double)scores[id]) * scale)] += weights[id];
+        }
         double limit = topP * total;
+        int lastBucket = TopPBuckets - 1;
+        double before = 0; // mass of the buckets ahead of lastBucket
+        for (int i = 0; i < TopPBuckets; i++)
+        {
+            if (before + mass[i] >= limit)
+            {
+                lastBucket = i;
+                break;
+            }
+            before += mass[i];
+        }
 
-        int n = _count;
+        // Buckets ahead of lastBucket: the mass ranked above any of their tokens is < p·W, so they all survive.
+        // Buckets after it: removed. Only lastBucket's tokens are ordered (max-heap), starting from `before`.
+        int n = 0, kept = 0;
+        for (int j = 0; j < _count; j++)
+        {
+            int id = _candidates[j];
+            int b = (int)((max - (double)scores[id]) * scale);
+            if (b < lastBucket) kept++;
+            else if (b == lastBucket) _heap[n++] = id;
+            else scores[id] = float.NegativeInfinity;
+        }
         var heap = _heap.AsSpan(0, n);
-        _candidates.AsSpan(0, n).CopyTo(heap);
         for (int i = n / 2 - 1; i >= 0; i--) SiftDownMax(heap, i, n, scores);
-
-        int kept = 0;
-        double mass = 0;
+        double above = before;
         while (n > 0)
         {
             int top = heap[0];
-            if (kept > 0 && mass >= limit) break;
+            if (kept > 0 && above >= limit) break;
             heap[0] = heap[--n];
             if (n > 0) SiftDownMax(heap, 0, n, scores);
-            _candidates[kept++] = top;
-            mass += Math.Exp(scores[top] - max);
+            kept++;
+            above += weights[top];
         }
         for (int j = 0; j < n; j++) scores[heap[j]] = float.NegativeInfinity;
-        Array.Sort(_candidates, 0, kept); // ascending ids: the draw order does not depend on the heap
-        _count = kept;
+        int c = 0;
+        for (int j = 0; j < _count; j++)
+        {
+            int id = _candidates[j];
+            if (scores[id] != float.NegativeInfinity) _candidates[c++] = id; // ascending ids, as before
+        }
+        _count = c;
     }
 
     /// <summary>Max-heap on (score descending, id ascending) over candidate ids.</summary>

@@ -26,7 +26,12 @@ public sealed partial class Sampler
     private int[] _candidates = [];
     private int[] _heap = [];
     private float[] _kth = [];
+    private float[] _weights = [];
+    private readonly double[] _bucketMass = new double[TopPBuckets];
     private int _count;
+
+    /// <summary>Score ranges used to prune the top-p candidates before ordering them.</summary>
+    private const int TopPBuckets = 1024;
 
     /// <summary>Creates a sampler for <paramref name="options"/>; <paramref name="rng"/> overrides the generator seeded from <see cref="GenerationOptions.Seed"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (see <see cref="GenerationOptions.Validate"/>).</exception>
@@ -136,16 +141,32 @@ public sealed partial class Sampler
         var scores = _scores;
         float max = float.NegativeInfinity;
         for (int j = 0; j < _count; j++) max = MathF.Max(max, scores[_candidates[j]]);
-        double total = 0;
-        for (int j = 0; j < _count; j++) total += Math.Exp(scores[_candidates[j]] - max);
+        double total = Weights(max);
+        var w = _weights;
         double u = _rng.NextDouble() * total;
         double acc = 0;
         for (int j = 0; j < _count; j++)
         {
-            acc += Math.Exp(scores[_candidates[j]] - max);
+            acc += w[_candidates[j]];
             if (acc > u) return _candidates[j];
         }
         return _candidates[_count - 1]; // u fell in the rounding gap at the very end
+    }
+
+    /// <summary>Sets weights[id] = exp(scores[id] − max) (f32) for every candidate id and returns their sum (f64).</summary>
+    private double Weights(float max)
+    {
+        var scores = _scores;
+        var w = _weights;
+        double total = 0;
+        for (int j = 0; j < _count; j++)
+        {
+            int id = _candidates[j];
+            float e = MathF.Exp(scores[id] - max);
+            w[id] = e;
+            total += e;
+        }
+        return total;
     }
 
     private void EnsureBuffers(int v)
@@ -154,5 +175,6 @@ public sealed partial class Sampler
         _scores = new float[v];
         _candidates = new int[v];
         _heap = new int[v];
+        _weights = new float[v];
     }
 }

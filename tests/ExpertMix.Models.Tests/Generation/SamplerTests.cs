@@ -134,14 +134,24 @@ public class SamplerTests(ITestOutputHelper output)
         var kept = Enumerable.Range(0, v).Where(i => float.IsFinite(processed[i])).ToHashSet();
         Assert.True(expectedKept.SetEquals(kept), $"kept {kept.Count} tokens, expected {expectedKept.Count}");
 
-        var sw = Stopwatch.StartNew();
         const int n = 50;
+        for (int i = 0; i < 2 * n; i++) sampler.Sample(logits, []); // warm up the tiered JIT
+        var sw = Stopwatch.StartNew();
         for (int i = 0; i < n; i++) sampler.Sample(logits, []);
         output.WriteLine($"V = {v}: top-p 0.9 sample {sw.Elapsed.TotalMilliseconds / n:F2} ms/token (nucleus {kept.Count} tokens)");
         var topK = new Sampler(new GenerationOptions { Temperature = 0.8f, TopK = 40, TopP = 0.95f, Seed = 1 });
         sw.Restart();
         for (int i = 0; i < n; i++) topK.Sample(logits, []);
         output.WriteLine($"V = {v}: top-k 40 + top-p 0.95 sample {sw.Elapsed.TotalMilliseconds / n:F2} ms/token");
+        var plain = new Sampler(new GenerationOptions { Temperature = 0.7f, Seed = 1 });
+        sw.Restart();
+        for (int i = 0; i < n; i++) plain.Sample(logits, []);
+        output.WriteLine($"V = {v}: temperature-only sample {sw.Elapsed.TotalMilliseconds / n:F2} ms/token");
+        var greedy = new Sampler(new GenerationOptions { RepetitionPenalty = 1.1f });
+        var history = Enumerable.Range(0, 2048).Select(i => i * 37 % v).ToArray();
+        sw.Restart();
+        for (int i = 0; i < n; i++) greedy.Sample(logits, history);
+        output.WriteLine($"V = {v}: greedy + repetition penalty (2048-token history) {sw.Elapsed.TotalMilliseconds / n:F2} ms/token");
     }
 
     [Fact]
