@@ -168,6 +168,19 @@ public class SamplerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Top_p_over_equal_logits_keeps_the_smallest_prefix_reaching_p_lowest_ids_first()
+    {
+        // 10 equal probabilities of 0.1: ascending cumulative 0.1 … 1.0, HF removes c ≤ 0.5 → 5 tokens survive.
+        var processed = new float[10];
+        new Sampler(new GenerationOptions { Temperature = 1f, TopP = 0.5f, Seed = 1 }).ProcessLogits(new float[10], [], processed);
+        Assert.Equal([0f, 0f, 0f, 0f, 0f, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity], processed);
+        // p = 0 keeps only the top token
+        float[] logits = [0.1f, 2f, 1f];
+        new Sampler(new GenerationOptions { Temperature = 1f, TopP = 0f, Seed = 1 }).ProcessLogits(logits, [], processed.AsSpan(0, 3));
+        Assert.Equal([float.NegativeInfinity, 2f, float.NegativeInfinity], processed[..3]);
+    }
+
+    [Fact]
     public void Invalid_logits_and_history_ids_fail_with_clear_messages()
     {
         var sampler = new Sampler(new GenerationOptions { Temperature = 1f, RepetitionPenalty = 1.1f, Seed = 1 });
