@@ -446,6 +446,7 @@ def main():
         "environment": "ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, "
                        "extensions=[generation, loopcontrols]); tojson(ensure_ascii=False); raise_exception; "
                        "strftime_now fixed at " + FIXED_NOW.isoformat(),
+        "fixed_now": FIXED_NOW.isoformat(),
         "templates": shipped_templates(),
         "snippets": snippets(),
     }
