@@ -1,0 +1,462 @@
+"""Chat-template goldens: renders with Python's jinja2 configured exactly as transformers does.
+
+Mirrors transformers' `_compile_jinja_template` (chat_template_utils.py):
+ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols]) plus the
+`{% generation %}` tag (rendered as its body), the `tojson` filter override (json.dumps with ensure_ascii=False,
+indent, separators, sort_keys), the `raise_exception` global (raises TemplateError) and `strftime_now`.
+Render variables mirror `apply_chat_template`: messages, tools (None when absent), documents (None),
+add_generation_prompt, the special tokens present in tokenizer_config.json (bos_token / eos_token; an AddedToken
+dict contributes its "content"), plus extra kwargs.
+
+The template text of every shipped tokenizer_config.json (read from shared/ at generation time) is stored in the
+golden file, so the C# tests do not need shared/ for rendering; a separate test checks that shared/ still holds
+the same text.
+
+Run from the repository root:  /usr/bin/python3 tools/golden/chat_templates.py
+Writes tests/ExpertMix.Models.Tests/Golden/chat/chat_templates.json
+"""
+import datetime
+import json
+import os
+import sys
+
+import jinja2
+from jinja2 import nodes
+from jinja2.ext import Extension
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+FORMAT_VERSION = "1"
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.path.join(REPO_ROOT, "tests", "ExpertMix.Models.Tests", "Golden", "chat", "chat_templates.json")
+SHARED = os.environ.get("EXPERTMIX_SHARED", os.path.abspath(os.path.join(REPO_ROOT, "..", "..", "shared")))
+if not os.path.isdir(SHARED):
+    SHARED = "/work/shared"
+COMMAND = "/usr/bin/python3 tools/golden/chat_templates.py"
+FIXED_NOW = datetime.datetime(2024, 7, 26, 9, 5, 7)
+
+
+class GenerationTracker(Extension):
+    """transformers' AssistantTracker without the index bookkeeping: {% generation %}body{% endgeneration %}."""
+
+    tags = {"generation"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(["name:endgeneration"], drop_needle=True)
+        return nodes.CallBlock(self.call_method("_render", []), [], [], body).set_lineno(lineno)
+
+    def _render(self, caller):
+        return caller()
+
+
+def raise_exception(message):
+    raise jinja2.exceptions.TemplateError(message)
+
+
+def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+
+def strftime_now(fmt):
+    return FIXED_NOW.strftime(fmt)
+
+
+def make_env():
+    env = ImmutableSandboxedEnvironment(
+        trim_blocks=True, lstrip_blocks=True, extensions=[GenerationTracker, jinja2.ext.loopcontrols])
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
+    env.globals["strftime_now"] = strftime_now
+    return env
+
+
+ENV = make_env()
+
+
+def render(template, variables):
+    """{"expected": str} or {"error_type", "error"}."""
+    try:
+        return {"expected": ENV.from_string(template).render(**variables)}
+    except jinja2.exceptions.TemplateSyntaxError as e:
+        return {"error_type": "TemplateSyntaxError", "error": e.message, "line": e.lineno}
+    except jinja2.exceptions.UndefinedError as e:
+        return {"error_type": "UndefinedError", "error": str(e)}
+    except jinja2.exceptions.TemplateError as e:
+        return {"error_type": "TemplateError", "error": str(e)}
+    except Exception as e:  # TypeError, ValueError, ZeroDivisionError, ... from Python itself
+        return {"error_type": type(e).__name__, "error": str(e)}
+
+
+def token_content(tok):
+    if isinstance(tok, dict):
+        return tok.get("content")
+    return tok
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Conversations
+# ----------------------------------------------------------------------------------------------------------------
+
+def u(text):
+    return {"role": "user", "content": text}
+
+
+def a(text, **extra):
+    m = {"role": "assistant", "content": text}
+    m.update(extra)
+    return m
+
+
+def s(text):
+    return {"role": "system", "content": text}
+
+
+UNICODE = "Grüße 👋 — 日本語, \"quotes\", back\\slash and a tab\tend"
+PADDED = "  \n padded content with spaces \n\n"
+
+COMMON = [
+    ("single_user", [u("Hello!")]),
+    ("system_user", [s("You are a helpful assistant."), u("What is 2+2?")]),
+    ("multi_turn", [u("Hi there"), a("Hello! How can I help?"), u("Tell me a joke.")]),
+    ("system_multi_turn", [s("Be brief."), u("Hi"), a("Hello."), u("Bye")]),
+    ("unicode", [u(UNICODE)]),
+    ("whitespace", [s(PADDED), u(PADDED), a(PADDED), u("  x  ")]),
+    ("assistant_last", [u("Question?"), a("Answer.")]),
+    ("empty_content", [u("")]),
+    ("non_alternating", [u("one"), u("two")]),
+    ("assistant_first", [a("I start."), u("ok")]),
+]
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather in a city — °C or °F.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "description": "City name, e.g. Zürich"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                "days": {"type": "integer", "default": 1},
+                "threshold": {"type": "number", "default": 0.5},
+                "verbose": {"type": "boolean", "default": False, "nullable": None},
+            },
+            "required": ["city"],
+        },
+    },
+}
+TIME_TOOL = {"type": "function", "function": {"name": "get_time", "description": "Current time.",
+                                               "parameters": {"type": "object", "properties": {}}}}
+
+QWEN3_EXTRA = [
+    ("tools_single_user", [u("What's the weather in Paris?")], {"tools": [WEATHER_TOOL, TIME_TOOL]}),
+    ("tools_system_user", [s("You are a weather bot."), u("Weather in Zürich?")], {"tools": [WEATHER_TOOL]}),
+    ("tool_call_round_trip", [
+        s("sys"),
+        u("Weather in Paris and the time?"),
+        a("", tool_calls=[
+            {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 2}}},
+            {"type": "function", "function": {"name": "get_time", "arguments": "{\"tz\": \"CET\"}"}},
+        ]),
+        {"role": "tool", "content": "{\"temp\": 21.5, \"sky\": \"clear\"}"},
+        {"role": "tool", "content": "09:05"},
+        a("It is 21.5 °C and 09:05 in Paris."),
+        u("Thanks"),
+    ], {"tools": [WEATHER_TOOL, TIME_TOOL]}),
+    ("tool_call_with_content_no_function_wrapper", [
+        u("Call it"),
+        a("Let me check.", tool_calls=[{"name": "get_time", "arguments": {}}]),
+        {"role": "tool", "content": "noon"},
+    ], {"tools": [TIME_TOOL]}),
+    ("reasoning_content_last", [u("2+2?"), a("4", reasoning_content="\nSimple arithmetic.\n")], {}),
+    ("reasoning_content_history", [
+        u("2+2?"), a("4", reasoning_content="add"), u("3+3?"), a("6", reasoning_content="add again"),
+    ], {}),
+    ("think_tags_in_content", [
+        u("Q1"), a("<think>\nold thought\n</think>\n\nA1"), u("Q2"), a("<think>\nnew thought\n</think>\n\nA2"),
+    ], {}),
+    ("reasoning_none", [u("Q"), a("A", reasoning_content=None)], {}),
+    ("tool_response_as_user", [u("<tool_response>x</tool_response>"), u("real question")], {}),
+    ("enable_thinking_false", [u("Hi")], {"enable_thinking": False}),
+    ("enable_thinking_true", [u("Hi")], {"enable_thinking": True}),
+    ("system_not_first", [u("Hi"), s("late system"), a("ok")], {}),
+]
+
+GEMMA3_EXTRA = [
+    ("list_content", [
+        {"role": "system", "content": [{"type": "text", "text": "  System from list. "}]},
+        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": " Describe this. "}]},
+    ], {}),
+    ("invalid_content_type", [{"role": "user", "content": 42}], {}),
+]
+
+# Meta's Llama-2-chat template (meta-llama/Llama-2-7b-chat-hf). shared/tokenizers/llama2 ships no chat_template,
+# so this reference copy covers the classic [INST] / <<SYS>> format and its alternation check.
+LLAMA2_CHAT = (
+    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
+    "{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}"
+    "{% set system_message = false %}{% endif %}{% for message in loop_messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if loop.index0 == 0 and system_message != false %}"
+    "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
+    "{% else %}{% set content = message['content'] %}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}"
+)
+
+
+def template_cases(template, bos, eos, extra_cases):
+    cases = []
+    conversations = [(n, m, {}) for n, m in COMMON] + extra_cases
+    for name, messages, extra in conversations:
+        agps = [False] if name == "assistant_last" else [True, False]
+        for agp in agps:
+            variables = {"messages": messages, "tools": extra.get("tools"), "documents": None,
+                         "add_generation_prompt": agp}
+            if bos is not None:
+                variables["bos_token"] = bos
+            if eos is not None:
+                variables["eos_token"] = eos
+            for k, v in extra.items():
+                if k != "tools":
+                    variables[k] = v
+            case = {"name": f"{name}{'_agp' if agp else ''}", "messages": messages, "add_generation_prompt": agp,
+                    "tools": extra.get("tools"), "extra": {k: v for k, v in extra.items() if k != "tools"}}
+            case.update(render(template, variables))
+            cases.append(case)
+    return cases
+
+
+def shipped_templates():
+    out = []
+    for folder, extra in [("tokenizers/llama2", []), ("tokenizers/llama3", []), ("tokenizers/qwen3", QWEN3_EXTRA),
+                          ("tokenizers/gemma3", GEMMA3_EXTRA), ("models/stories260K", [])]:
+        path = os.path.join(SHARED, folder, "tokenizer_config.json")
+        with open(path, encoding="utf-8") as f:
+            cfg = json.load(f)
+        template = cfg.get("chat_template")
+        bos, eos = token_content(cfg.get("bos_token")), token_content(cfg.get("eos_token"))
+        entry = {"name": folder.split("/")[-1], "source": f"shared/{folder}/tokenizer_config.json",
+                 "has_template": template is not None, "bos_token": bos, "eos_token": eos}
+        if template is not None:
+            if not isinstance(template, str):
+                template = next(t["template"] for t in template if t["name"] == "default")
+            entry["template"] = template
+            entry["cases"] = template_cases(template, bos, eos, extra)
+        out.append(entry)
+    out.append({"name": "llama2-chat-reference", "source": "Meta Llama-2-chat template (not in shared/)",
+                "has_template": True, "bos_token": "<s>", "eos_token": "</s>", "template": LLAMA2_CHAT,
+                "cases": template_cases(LLAMA2_CHAT, "<s>", "</s>", [])})
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Snippets: one small template per engine construct
+# ----------------------------------------------------------------------------------------------------------------
+
+D = {"name": "Ann", "items": [3, 1, 2], "m": {"b": 2, "a": 1, "c": None}, "s": "  Hello World  ",
+     "users": [{"name": "x", "age": 3, "ok": True}, {"name": "y", "age": 1, "ok": False},
+               {"name": "z", "age": 2, "ok": True}],
+     "f": 2.5, "n": None, "t": True, "e": "", "l": [], "u": "Grüße 👋"}
+
+SNIPPETS = [
+    # whitespace control, trim_blocks, lstrip_blocks
+    ("text_only", "Hello\nworld\n", {}),
+    ("trailing_newline_kept_once", "a\n\n", {}),
+    ("trim_blocks_newline", "{% if true %}\nyes\n{% endif %}\nend", {}),
+    ("lstrip_blocks_indent", "x\n    {% if true %}\n    y\n    {% endif %}\nz", {}),
+    ("lstrip_not_for_variables", "x\n    {{ 1 }}\n", {}),
+    ("lstrip_at_template_start", "   {% if true %}a{% endif %}", {}),
+    ("lstrip_text_before_tag_same_line", "ab  {% if true %}c{% endif %}", {}),
+    ("minus_strips_both_sides", "a  \n  {%- if true -%}  \n  b  \n  {%- endif -%}  \n  c", {}),
+    ("minus_on_variables", "a \n {{- 'x' -}} \n b", {}),
+    ("plus_disables_lstrip", "x\n    {%+ if true %}y{% endif %}", {}),
+    ("plus_disables_trim", "{% if true +%}\ny{% endif %}", {}),
+    ("comment_trimmed", "a\n  {# note #}\nb {#- c -#} d", {}),
+    ("crlf_text", "a\r\nb{% if true %}\r\nc{% endif %}", {}),
+    ("variable_end_no_trim", "{{ 'a' }}\nb", {}),
+    # literals and printing
+    ("print_none_bool", "{{ none }} {{ None }} {{ true }} {{ False }} {{ n }}", D),
+    ("print_numbers", "{{ 1 }} {{ 1.0 }} {{ 2.50 }} {{ 1e3 }} {{ 1_000 }} {{ 0.1 + 0.2 }} {{ 1/3 }} {{ 1e-7 }} {{ 1e22 }}",
+     {}),
+    ("print_list_dict", "{{ [1, 'a', none, true, 2.0] }} {{ {'k': 'v', 'n': [1]} }} {{ m }} {{ (1, 2) }} {{ (1,) }}", D),
+    ("print_string_repr_quotes", "{{ [\"it's\", 'say \"hi\"', 'both \\' \"', 'nl\\n', 'tab\\t', 'bs\\\\'] }}", {}),
+    ("print_unicode_repr", "{{ [u, 'é\\x01'] }}", D),
+    ("string_escapes", "{{ 'a\\nb\\tc\\\\d\\'e\\u00e9\\x41' }}|{{ \"q\\\"\" }}", {}),
+    ("adjacent_strings", "{{ 'a' 'b' \"c\" }}", {}),
+    ("undefined_prints_empty", "[{{ nothing }}][{{ m.zzz }}][{{ m['zzz'] }}]", D),
+    # arithmetic and operators
+    ("arithmetic", "{{ 7 / 2 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 2 ** 10 }} {{ 2 ** -1 }} "
+                   "{{ 7.5 // 2 }} {{ 7.5 % 2 }} {{ 1 + 2 * 3 - 4 }} {{ (1 + 2) * 3 }} {{ -f }} {{ +3 }} {{ 4 / 2 }}", D),
+    ("power_right_assoc_and_unary", "{{ 2 ** 3 ** 2 }} {{ -2 ** 2 }} {{ not false }}", {}),
+    ("string_concat", "{{ 'a' + 'b' }} {{ 'a' ~ 1 ~ none ~ true ~ nothing ~ 2.0 }} {{ [1] + [2, 3] }} {{ 'ab' * 3 }}", {}),
+    ("int_plus_string_error", "{{ 1 + 'a' }}", {}),
+    ("comparisons", "{{ 1 == 1.0 }} {{ 1 != 2 }} {{ 'a' < 'b' }} {{ 2 >= 2 }} {{ 3 > 2.5 }} {{ 'x' == 'x' }} "
+                    "{{ none == none }} {{ [1, 2] == [1, 2] }} {{ true == 1 }} {{ 'a' == 1 }} {{ 1 < 2 < 3 }} "
+                    "{{ {'a': 1} == {'a': 1} }}", {}),
+    ("logic_returns_operands", "{{ 0 or 'x' }} {{ 'a' and 'b' }} {{ e or 'default' }} {{ none and 1 }} "
+                               "{{ not 0 }} {{ not 'a' }} {{ l or items }}", D),
+    ("in_operator", "{{ 'ell' in 'hello' }} {{ 2 in items }} {{ 'a' in m }} {{ 'z' not in m }} {{ 5 not in items }}", D),
+    ("conditional_expression", "{{ 'y' if t else 'n' }} {{ 'y' if n else 'n' }} [{{ 'y' if false }}] "
+                               "{{ 1 if false else 2 if true else 3 }}", D),
+    # attribute / item access and slicing
+    ("attribute_and_item", "{{ users[0].name }} {{ users[1]['age'] }} {{ m.a }} {{ m['b'] }} {{ items[-1] }} "
+                           "{{ 'abc'[1] }} {{ users[-1].name }}", D),
+    ("slicing", "{{ items[1:] }} {{ items[::-1] }} {{ items[:2] }} {{ items[-2:] }} {{ 'hello'[1:4] }} "
+                "{{ 'hello'[::-1] }} {{ items[::2] }} {{ items[5:] }} {{ 'abcdef'[-4:-1:2] }} {{ items[1:-1] }}", D),
+    ("missing_attr_of_undefined_errors", "{{ nothing.x }}", {}),
+    ("missing_attr_of_dict_chain_errors", "{{ m.zzz.x }}", D),
+    ("index_out_of_range_is_undefined", "[{{ items[10] }}]", D),
+    # tests
+    ("tests_defined", "{{ name is defined }} {{ zz is defined }} {{ zz is undefined }} {{ m.c is none }} "
+                      "{{ m.c is not none }} {{ m.q is defined }}", D),
+    ("tests_types", "{{ 'a' is string }} {{ 1 is string }} {{ m is mapping }} {{ items is mapping }} "
+                    "{{ items is iterable }} {{ 'a' is iterable }} {{ 1 is iterable }} {{ items is sequence }} "
+                    "{{ 'a' is sequence }} {{ m is sequence }} {{ 1 is number }} {{ 1.5 is number }} "
+                    "{{ 'a' is number }} {{ true is number }} {{ 1 is integer }} {{ 1.0 is float }} {{ true is boolean }} "
+                    "{{ 1 is boolean }} {{ true is true }} {{ 1 is true }} {{ false is false }} {{ none is none }} "
+                    "{{ 4 is even }} {{ 3 is odd }} {{ 9 is divisibleby 3 }} {{ 9 is divisibleby(4) }} "
+                    "{{ 'abc' is lower }} {{ 'ABC' is upper }} {{ t is sameas true }} {{ m is callable }}", D),
+    ("tests_comparison_names", "{{ 2 is eq 2 }} {{ 2 is ne 3 }} {{ 1 is lt 2 }} {{ 2 is gt 1 }} {{ 1 is in [1] }}", {}),
+    # filters
+    ("filter_trim_and_case", "[{{ s|trim }}] [{{ s|upper }}] [{{ s|lower }}] [{{ 'hello wORLD'|title }}] "
+                             "[{{ 'hello WORLD'|capitalize }}] [{{ 'xxhixx'|trim('x') }}]", D),
+    ("filter_length_count", "{{ items|length }} {{ 'abc'|length }} {{ m|count }} {{ l|length }} {{ u|length }}", D),
+    ("filter_tojson", "{{ m|tojson }} {{ users|tojson }} {{ u|tojson }} {{ 'a\"b\\\\c\\n\\t\\u0001'|tojson }} "
+                      "{{ [1.0, 2.5, 1e20, none, true]|tojson }} {{ 'x'|tojson }} {{ n|tojson }}", D),
+    ("filter_tojson_indent", "{{ m|tojson(indent=2) }}\n{{ users[:1]|tojson(indent=4) }}\n{{ l|tojson(indent=2) }}\n"
+                             "{{ {}|tojson(indent=2) }}\n{{ m|tojson(sort_keys=true) }}", D),
+    ("filter_tojson_separators", "{{ m|tojson(separators=(',', ':')) }}", D),
+    ("filter_join_first_last", "{{ items|join(', ') }} {{ items|join }} {{ items|first }} {{ items|last }} "
+                               "{{ 'abc'|first }} {{ users|join(',', attribute='name') }}", D),
+    ("filter_list_reverse_sort", "{{ 'abc'|list }} {{ items|reverse|list }} {{ 'abc'|reverse }} {{ items|sort }} "
+                                 "{{ items|sort(reverse=true) }} {{ users|sort(attribute='age')|map(attribute='name')|list }}",
+     D),
+    ("filter_map_select", "{{ users|map(attribute='name')|join('/') }} {{ users|selectattr('ok')|map(attribute='name')|list }} "
+                          "{{ users|rejectattr('ok')|map(attribute='name')|list }} "
+                          "{{ users|selectattr('age', 'gt', 1)|map(attribute='age')|list }} "
+                          "{{ users|selectattr('name', 'equalto', 'y')|list|length }} "
+                          "{{ items|select('odd')|list }} {{ items|reject('odd')|list }} {{ [0, 1, '', 'a']|select|list }} "
+                          "{{ ['a', 'B']|map('upper')|list }}", D),
+    ("filter_default", "{{ zz|default('d') }} {{ zz|d('d2') }} {{ n|default('d3') }} {{ e|default('d4', true) }} "
+                       "{{ name|default('no') }} {{ e|default('d5') }}", D),
+    ("filter_conversions", "{{ '42'|int + 1 }} {{ 'x'|int }} {{ '3.5'|float }} {{ 3|float }} {{ 3.9|int }} "
+                           "{{ 5|string ~ 'a' }} {{ none|string }} {{ [1]|string }} {{ true|int }}", {}),
+    ("filter_items_dictsort", "{% for k, v in m|items %}{{ k }}={{ v }};{% endfor %} "
+                              "{% for k, v in m|dictsort %}{{ k }}={{ v }};{% endfor %}", D),
+    ("filter_replace_indent", "{{ 'aXbXc'|replace('X', '-') }} {{ 'aaa'|replace('a', 'b', 2) }}\n"
+                              "{{ 'l1\nl2\n\nl3'|indent(2) }}\n{{ 'l1\nl2'|indent(2, true) }}\n{{ 'l1\nl2'|indent('> ') }}",
+     {}),
+    ("filter_unique_min_max_sum", "{{ [1, 2, 1, 3, 2]|unique|list }} {{ items|min }} {{ items|max }} {{ items|sum }} "
+                                  "{{ users|sum(attribute='age') }} {{ ['b', 'A', 'a']|unique|list }}", D),
+    ("filter_safe_escape_abs_round", "{{ '<b>'|safe }} {{ -3|abs }} {{ 2.567|round(1) }} {{ 2.5|round }} "
+                                     "{{ 3.14159|round(2, 'floor') }} {{ '%s=%d'|format('a', 3) }} {{ 'a b c'|wordcount }}", {}),
+    ("filter_batch_center_truncate", "{{ 'ab'|center(6) }}|{{ [1, 2, 3]|batch(2)|list }}", {}),
+    ("filter_on_expression_precedence", "{{ 'a' + ' b '|trim + 'c' }} {{ -items|length if false else 'neg' }}", D),
+    # string methods
+    ("string_methods", "{{ s.strip() }}|{{ s.lstrip() }}|{{ s.rstrip() }}|{{ 'xxaxx'.strip('x') }}|"
+                       "{{ 'a,b,,c'.split(',') }}|{{ ' a  b '.split() }}|{{ 'a,b,c'.split(',', 1) }}|"
+                       "{{ 'a,b,c'.rsplit(',', 1) }}|{{ 'abc'.startswith('ab') }}|{{ 'abc'.endswith('bc') }}|"
+                       "{{ 'abc'.startswith(('x', 'a')) }}|{{ 'Hello'.upper() }}{{ 'Hello'.lower() }}|"
+                       "{{ 'a-b'.replace('-', '+') }}|{{ 'hello world'.title() }}|{{ 'hello'.capitalize() }}|"
+                       "{{ 'hello'.find('l') }}{{ 'hello'.find('z') }}|{{ 'hello'.count('l') }}|"
+                       "{{ '{} and {}'.format('x', 1) }}|{{ 'abc'.index('c') }}|{{ ','.join(['a', 'b']) }}|"
+                       "{{ '  '.isspace() }}{{ '12'.isdigit() }}{{ 'ab'.isalpha() }}|{{ 'ab'.center(6, '*') }}|"
+                       "{{ 'x'.ljust(3, '.') }}{{ 'x'.rjust(3, '.') }}|{{ 'a\\nb'.splitlines() }}|"
+                       "{{ 'Hi'.swapcase() }}|{{ 'ab'.zfill(4) }}|{{ 'prefix-x'.removeprefix('prefix-') }}", D),
+    ("qwen_think_split", "{% set c = '<think>\\nthought\\n</think>\\n\\nanswer' %}"
+                         "[{{ c.split('</think>')[-1].lstrip('\\n') }}]"
+                         "[{{ c.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') }}]", {}),
+    ("dict_methods", "{% for k, v in m.items() %}{{ k }}:{{ v }},{% endfor %} {{ m.keys()|list }} {{ m.values()|list }} "
+                     "{{ m.get('a') }} {{ m.get('zz') }} {{ m.get('zz', 'dflt') }} {{ m|length }}", D),
+    ("list_methods", "{{ items.index(1) }} {{ items.count(3) }}", D),
+    ("immutable_append_errors", "{% set x = [1] %}{{ x.append(2) }}{{ x }}", {}),
+    # statements
+    ("if_elif_else", "{% for i in [1, 2, 3] %}{% if i == 1 %}one{% elif i == 2 %}two{% else %}other{% endif %};{% endfor %}",
+     {}),
+    ("for_loop_variables", "{% for x in items %}{{ loop.index }}/{{ loop.index0 }}/{{ loop.revindex }}/{{ loop.revindex0 }}/"
+                           "{{ loop.first }}/{{ loop.last }}/{{ loop.length }}/{{ loop.previtem }}/{{ loop.nextitem }};"
+                           "{% endfor %}", D),
+    ("for_loop_cycle_changed", "{% for x in [1, 1, 2] %}{{ loop.cycle('a', 'b') }}{{ loop.changed(x) }};{% endfor %}", {}),
+    ("for_else", "{% for x in l %}{{ x }}{% else %}empty{% endfor %}|{% for x in items %}{{ x }}{% else %}no{% endfor %}",
+     D),
+    ("for_filter_condition", "{% for x in items if x > 1 %}{{ x }}:{{ loop.index }}:{{ loop.last }};{% endfor %}", D),
+    ("for_unpack_and_dict", "{% for a, b in [[1, 2], [3, 4]] %}{{ a + b }};{% endfor %}{% for k in m %}{{ k }}{% endfor %}",
+     D),
+    ("for_over_string_and_range", "{% for c in 'abc' %}{{ c }}.{% endfor %} {% for i in range(3) %}{{ i }}{% endfor %} "
+                                  "{{ range(1, 10, 3)|list }}", {}),
+    ("for_nested_loop_scope", "{% for a in [1, 2] %}{% for b in [3, 4] %}{{ loop.index }}{{ a }}{{ b }},{% endfor %}"
+                              "{{ loop.index }};{% endfor %}", {}),
+    ("break_continue", "{% for i in range(10) %}{% if i == 2 %}{% continue %}{% endif %}{% if i == 5 %}{% break %}"
+                       "{% endif %}{{ i }}{% endfor %}", {}),
+    ("set_scoping", "{% set x = 1 %}{% for i in [1, 2] %}{{ x }}{% set x = i * 10 %}{{ x }};{% endfor %}{{ x }}"
+                    "{% if true %}{% set y = 5 %}{% endif %}{{ y }}", {}),
+    ("set_in_loop_not_carried", "{% for i in [1, 2] %}{% if i == 1 %}{% set z = 5 %}{% endif %}[{{ z }}]{% endfor %}", {}),
+    ("set_tuple_and_block", "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set blk %}  inner {{ a }}\n{% endset %}[{{ blk }}]", {}),
+    ("namespace", "{% set ns = namespace(count=0, found=false) %}{% for x in items %}{% set ns.count = ns.count + x %}"
+                  "{% if x == 2 %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.count }} {{ ns.found }}", D),
+    ("namespace_previtem_pattern", "{% set ns = namespace(prev=none) %}{% for u in users %}{{ ns.prev }}->{{ u.name }};"
+                                   "{% set ns.prev = u.name %}{% endfor %}", D),
+    ("macro", "{% macro greet(who, punct='!') %}Hi {{ who }}{{ punct }}{% endmacro %}{{ greet('Ann') }} "
+              "{{ greet('Bob', punct='?') }} {{ greet(who='Cy') }}", {}),
+    ("macro_with_caller_and_varargs", "{% macro wrap(tag) %}<{{ tag }}>{{ caller() }}</{{ tag }}>{% endmacro %}"
+                                      "{% call wrap('b') %}bold{% endcall %}", {}),
+    ("filter_block", "{% filter upper %}abc {{ name }}{% endfilter %}", D),
+    ("generation_block", "A{% generation %}gen {{ name }}{% endgeneration %}B", D),
+    ("raw_block", "{% raw %}{{ not parsed }}{% endraw %}", {}),
+    ("raise_exception", "{% if true %}{{ raise_exception('Bad input: ' ~ name) }}{% endif %}", D),
+    ("strftime_now", "{{ strftime_now('%Y-%m-%d %H:%M:%S %d %B %b %A %a %p %I %j') }}", {}),
+    ("dict_literal_and_lookup", "{% set d = {'a': 1, 'b': {'c': [1, 2]}} %}{{ d.b.c[1] }} {{ d['a'] }} {{ d|length }}", {}),
+    ("whitespace_heavy_template",
+     "{%- for m in users %}\n    {%- if m.ok %}\n        {{- m.name }}\n    {%- else %}\n        {{- '-' }}\n"
+     "    {%- endif %}\n{%- endfor %}\n", D),
+    ("nested_data_in_messages", "{% for m in msgs %}{{ m.role }}:{{ m.content|trim }}{% if m.tool_calls %}"
+                                "[{{ m.tool_calls|map(attribute='name')|join(',') }}]{% endif %}\n{% endfor %}",
+     {"msgs": [{"role": "user", "content": " hi "}, {"role": "assistant", "content": "", "tool_calls": [
+         {"name": "f", "arguments": {"x": 1}}, {"name": "g", "arguments": {}}]}]}),
+    # errors
+    ("syntax_error_unclosed_block", "{% if true %}never closed", {}),
+    ("syntax_error_unknown_tag", "line1\n{% frobnicate %}", {}),
+    ("syntax_error_bad_expression", "{{ 1 + }}", {}),
+    ("syntax_error_unexpected_end", "{% for x in y %}{% endif %}", {}),
+    ("undefined_call_errors", "{{ nothing() }}", {}),
+    ("length_of_none_errors", "{{ n|length }}", D),
+    ("division_by_zero", "{{ 1 / 0 }}", {}),
+    ("unknown_filter", "{{ 1|nosuchfilter }}", {}),
+]
+
+
+def snippets():
+    out = []
+    for name, template, variables in SNIPPETS:
+        case = {"name": name, "template": template, "variables": variables}
+        case.update(render(template, variables))
+        out.append(case)
+    return out
+
+
+def main():
+    golden = {
+        "format_version": FORMAT_VERSION,
+        "script": "tools/golden/chat_templates.py",
+        "command": COMMAND,
+        "jinja2_version": jinja2.__version__,
+        "python_version": sys.version.split()[0],
+        "environment": "ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, "
+                       "extensions=[generation, loopcontrols]); tojson(ensure_ascii=False); raise_exception; "
+                       "strftime_now fixed at " + FIXED_NOW.isoformat(),
+        "fixed_now": FIXED_NOW.isoformat(),
+        "templates": shipped_templates(),
+        "snippets": snippets(),
+    }
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "w", encoding="utf-8", newline="\n") as f:
+        json.dump(golden, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    n_cases = sum(len(t.get("cases", [])) for t in golden["templates"])
+    print(f"wrote {OUT}: {n_cases} template cases, {len(golden['snippets'])} snippets")
+
+
+if __name__ == "__main__":
+    main()
