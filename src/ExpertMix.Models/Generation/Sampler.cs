@@ -44,6 +44,23 @@ public sealed partial class Sampler
         _rng = rng ?? new Rng(options.Seed ?? (ulong)System.Random.Shared.NextInt64());
     }
 
+    /// <summary>
+    /// One sampler per row of a batch: row b draws from its own generator seeded with seed + b (wrapping), so row 0
+    /// reproduces an unbatched run with the same seed and a row's tokens do not depend on the other rows. Without a
+    /// seed, one random base seed is drawn.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">batchSize &lt; 1, or an option is out of range.</exception>
+    /// <exception cref="ArgumentException">Options are inconsistent.</exception>
+    public static Sampler[] ForBatch(GenerationOptions options, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ulong seed = options.Seed ?? (ulong)System.Random.Shared.NextInt64();
+        var samplers = new Sampler[batchSize];
+        for (int b = 0; b < batchSize; b++) samplers[b] = new Sampler(options, new Rng(unchecked(seed + (ulong)b)));
+        return samplers;
+    }
+
     /// <summary>The validated options.</summary>
     public GenerationOptions Options { get; }
 

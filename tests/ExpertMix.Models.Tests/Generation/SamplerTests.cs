@@ -88,6 +88,20 @@ public class SamplerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Batch_row_zero_reproduces_the_unbatched_run_and_rows_draw_independently()
+    {
+        var options = new GenerationOptions { Temperature = 1f, Seed = 99 };
+        var logits = Enumerable.Range(0, 100).Select(i => (float)Math.Sin(i)).ToArray();
+        var single = new Sampler(options);
+        var batch = Sampler.ForBatch(options, 3);
+        var s = Enumerable.Range(0, 40).Select(_ => single.Sample(logits, [])).ToArray();
+        var rows = batch.Select(b => Enumerable.Range(0, 40).Select(_ => b.Sample(logits, [])).ToArray()).ToArray();
+        Assert.Equal(s, rows[0]);
+        Assert.NotEqual(rows[0], rows[1]);
+        Assert.NotEqual(rows[1], rows[2]);
+    }
+
+    [Fact]
     public void Multinomial_draw_frequencies_match_the_softmax_probabilities()
     {
         float[] logits = [0.5f, -1f, 2f, 0f, 1f, -0.5f, 1.5f, -2f, 0.25f, 0.75f];
