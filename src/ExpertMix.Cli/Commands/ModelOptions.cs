@@ -1,0 +1,68 @@
+// Options shared by the verbs that load a model directory (--model, --dtype, --threads) and the loading itself.
+using System.CommandLine;
+using ExpertMix.Models;
+using ExpertMix.Models.Chat;
+using ExpertMix.Models.Generation;
+using ExpertMix.Models.Tokenization;
+using ExpertMix.Tensors;
+
+namespace ExpertMix.Cli.Commands;
+
+/// <summary>The `--model`, `--dtype` and `--threads` options and what they load.</summary>
+internal sealed class ModelOptions
+{
+    public Option<string> Model { get; } = new("--model", "-m") { Description = "A Hugging Face model directory (config.json, safetensors, tokenizer.json).", Required = true };
+
+    public Option<string> DType { get; } = new("--dtype")
+    {
+        Description = "Weight storage: keep the checkpoint's dtype (bf16/f16 stay 16-bit) or convert to f32.",
+        DefaultValueFactory = _ => "keep",
+    };
+
+    public Option<int?> Threads { get; } = new("--threads", "-t") { Description = "Worker threads (default: all cores)." };
+
+    public ModelOptions()
+    {
+        DType.AcceptOnlyFromAmong("keep", "f32");
+    }
+
+    /// <summary>Adds the options to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        command.Add(Model);
+        command.Add(DType);
+        command.Add(Threads);
+    }
+
+    /// <summary>The typed values of one parse.</summary>
+    public ModelArgs Bind(ParseResult parse) =>
+        new(parse.GetValue(Model)!, parse.GetValue(DType) == "f32" ? DTypePolicy.F32 : DTypePolicy.Keep, parse.GetValue(Threads));
+}
+
+/// <summary>Where the model is and how to load it.</summary>
+internal sealed record ModelArgs(string Directory, DTypePolicy DType, int? Threads)
+{
+    /// <summary>Applies --threads and loads the model.</summary>
+    public ICausalLm LoadModel()
+    {
+        if (Threads is { } t)
+        {
+            if (t < 1) throw new ArgumentException($"--threads must be ≥ 1 (got {t})");
+            Engine.Threads = t;
+        }
+        if (!System.IO.Directory.Exists(Directory)) throw new DirectoryNotFoundException($"model directory not found: {Directory}");
+        return CausalLm.Load(Directory, LoadOptions.Default with { DType = DType });
+    }
+
+    /// <summary>The model's tokenizer (tokenizer.json, or vocab.json + merges.txt).</summary>
+    public Tokenizer LoadTokenizer() => Tokenizer.FromDirectory(Directory);
+
+    /// <summary>Loads model, tokenizer and chat template (if any) into a generator.</summary>
+    public Generator LoadGenerator()
+    {
+        var model = LoadModel();
+        string config = Path.Combine(Directory, "tokenizer_config.json");
+        var template = File.Exists(config) ? ChatTemplate.FromTokenizerConfig(config) : null;
+        return new Generator(model, LoadTokenizer(), template);
+    }
+}
