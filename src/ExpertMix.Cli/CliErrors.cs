@@ -25,9 +25,9 @@ public static class CliErrors
         }
     }
 
-    /// <summary>User errors: our own, file-format errors (InvalidDataException), missing files, bad arguments.</summary>
+    /// <summary>User errors: our own, file-format errors (InvalidDataException, FormatException), missing files, bad arguments, unsupported features.</summary>
     public static bool IsUserError(Exception e) => e is UserErrorException or InvalidDataException or FileNotFoundException
-        or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException;
+        or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException or NotSupportedException or FormatException;
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ");
 }

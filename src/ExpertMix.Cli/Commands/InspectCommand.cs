@@ -15,15 +15,25 @@ public static class InspectCommand
     /// <summary>Creates `inspect`.</summary>
     public static Command Create()
     {
-        var file = new Argument<string>("file")
+        var file = new Argument<string?>("file")
         {
-            Description = "A .safetensors file, a model.safetensors.index.json, or a model directory.",
+            Description = "A .safetensors file, a model.safetensors.index.json, or a directory of safetensors.",
+            Arity = ArgumentArity.ZeroOrOne,
         };
+        var model = new ModelOptions();
+        model.Model.Required = false;
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
-        var inspect = new Command("inspect", "Show what a safetensors file (or model directory) contains.");
+        var inspect = new Command("inspect", "Show what a safetensors file contains, or (--model DIR) a model's architecture, size and memory.");
         inspect.Add(file);
+        model.AddTo(inspect);
         inspect.Add(json);
-        inspect.SetAction(pr => Execute(pr.GetValue(file)!, pr.GetValue(json), Console.Out));
+        inspect.SetAction(pr =>
+        {
+            string? path = pr.GetValue(file);
+            bool hasModel = pr.GetValue(model.Model) is not null;
+            if (hasModel == (path is not null)) throw new UserErrorException("inspect needs exactly one of FILE or --model DIR");
+            return hasModel ? InspectModel.Execute(model.Bind(pr), pr.GetValue(json), Console.Out) : Execute(path!, pr.GetValue(json), Console.Out);
+        });
         return inspect;
     }
 
