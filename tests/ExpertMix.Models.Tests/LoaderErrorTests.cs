@@ -154,6 +154,18 @@ public sealed class LoaderErrorTests : IDisposable
         ExpertMix.Testing.TensorAssert.Close(golden["logits"].Data, logits, ExpertMix.Testing.Tolerances.TinyLogitsAbs, 0, "unprefixed gpt2");
     }
 
+    [Fact]
+    public void Mistral_sliding_window_is_declared_and_longer_sequences_are_refused_not_silently_misattended()
+    {
+        var dir = Copy("tiny-mistral");
+        EditConfig(dir, j => j["sliding_window"] = 4);
+        using var model = CausalLm.Load(dir);
+        Assert.Contains(model.Info.Warnings, w => w.Contains("sliding_window 4", StringComparison.Ordinal));
+        Assert.Equal(4, ModelRunner.Logits(model, [1, 2, 3, 4]).Length / model.Info.VocabSize);
+        var e = Assert.Throws<NotSupportedException>(() => ModelRunner.Logits(model, [1, 2, 3, 4, 5]));
+        Assert.Contains("sliding_window 4", e.Message);
+    }
+
     private static Tensor ReplaceWith(Tensor old, Shape shape)
     {
         using var flat = old.Reshape(-1);
