@@ -50,7 +50,7 @@ public static class CausalLm
             {
                 BosTokenId = gen.Bos ?? info.BosTokenId,
                 EosTokenIds = gen.Eos.Count > 0 ? gen.Eos : info.EosTokenIds,
-                Warnings = unused.Select(n => $"{ws.Path}: unused tensor '{n}'").ToArray(),
+                Warnings = [.. info.Warnings, .. unused.Select(n => $"{ws.Path}: unused tensor '{n}'")],
             };
         });
         return model;

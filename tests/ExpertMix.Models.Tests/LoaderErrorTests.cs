@@ -136,6 +136,36 @@ public sealed class LoaderErrorTests : IDisposable
         Assert.Contains("'yarn'", e.Message);
     }
 
+    [Fact]
+    public void A_gpt2_hub_checkpoint_without_the_transformer_prefix_and_with_mask_buffers_loads_strictly()
+    {
+        var dir = Copy("tiny-gpt2");
+        EditWeights(dir, ts =>
+        [
+            .. ts.Select(p => (p.Name.Replace("transformer.", "", StringComparison.Ordinal), p.Tensor.Clone())),
+            ("h.0.attn.bias", Tensor.Zeros(new Shape(1, 1, 64, 64))),
+            ("h.1.attn.bias", Tensor.Zeros(new Shape(1, 1, 64, 64))),
+            ("h.1.attn.masked_bias", Tensor.Zeros(new Shape(1))),
+        ]);
+        var golden = TinyModels.Reference("tiny-gpt2");
+        using var model = CausalLm.Load(dir, LoadOptions.Strict);
+        Assert.Contains(model.NamedParameters(), p => p.Path == "h.0.attn.c_attn.weight");
+        var logits = ModelRunner.Logits(model, golden["input_ids"].ToInt64());
+        ExpertMix.Testing.TensorAssert.Close(golden["logits"].Data, logits, ExpertMix.Testing.Tolerances.TinyLogitsAbs, 0, "unprefixed gpt2");
+    }
+
+    [Fact]
+    public void Mistral_sliding_window_is_declared_and_longer_sequences_are_refused_not_silently_misattended()
+    {
+        var dir = Copy("tiny-mistral");
+        EditConfig(dir, j => j["sliding_window"] = 4);
+        using var model = CausalLm.Load(dir);
+        Assert.Contains(model.Info.Warnings, w => w.Contains("sliding_window 4", StringComparison.Ordinal));
+        Assert.Equal(4, ModelRunner.Logits(model, [1, 2, 3, 4]).Length / model.Info.VocabSize);
+        var e = Assert.Throws<NotSupportedException>(() => ModelRunner.Logits(model, [1, 2, 3, 4, 5]));
+        Assert.Contains("sliding_window 4", e.Message);
+    }
+
     private static Tensor ReplaceWith(Tensor old, Shape shape)
     {
         using var flat = old.Reshape(-1);

@@ -107,6 +107,36 @@ public class TinyModelParityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void F16_weights_are_kept_in_f16_and_compute_like_their_f32_widening()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "expertmix-f16-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.Copy(Path.Combine(TinyModels.Dir("tiny-qwen3"), "config.json"), Path.Combine(dir, "config.json"));
+            using (var src = Tensors.IO.SafetensorsFile.Open(Path.Combine(TinyModels.Dir("tiny-qwen3"), "model.safetensors")))
+            {
+                var half = src.Names.Select(n =>
+                {
+                    using var t = src.GetTensor(n);
+                    return (n, t.To(DType.F16));
+                }).ToList();
+                Tensors.IO.SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), half);
+                foreach (var (_, t) in half) t.Dispose();
+            }
+            using var kept = CausalLm.Load(dir);
+            using var widened = CausalLm.Load(dir, new LoadOptions(DType: DTypePolicy.F32));
+            Assert.Equal(DType.F16, kept.Info.DType);
+            var ids = TinyModels.Reference("tiny-qwen3")["input_ids"].ToInt64();
+            TensorAssert.Close(ModelRunner.Logits(widened, ids), ModelRunner.Logits(kept, ids), 1e-5, 0, "f16 kept vs widened");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Bf16_checkpoint_keeps_its_dtype_unless_f32_is_asked_and_both_match_the_golden()
     {
         var golden = TinyModels.Reference("tiny-qwen2");

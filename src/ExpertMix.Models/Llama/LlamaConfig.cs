@@ -70,6 +70,12 @@ public sealed record LlamaConfig
     /// <summary>Qwen3 per-head RMSNorm of q and k.</summary>
     public bool QkNorm { get; init; }
 
+    /// <summary>
+    /// Sliding-window attention span (Mistral's sliding_window; Qwen2's when use_sliding_window), or null. Not
+    /// implemented: the model refuses sequences longer than the window instead of silently attending further.
+    /// </summary>
+    public int? SlidingWindow { get; init; }
+
     /// <summary>bos_token_id from config.json.</summary>
     public int? BosTokenId { get; init; }
 
@@ -118,6 +124,7 @@ public sealed record LlamaConfig
             OutputBias = variant != LlamaVariant.Qwen2 && attentionBias,
             MlpBias = raw.MlpBias ?? false,
             QkNorm = variant == LlamaVariant.Qwen3,
+            SlidingWindow = variant == LlamaVariant.Mistral || raw.UseSlidingWindow == true ? raw.SlidingWindow : null,
             BosTokenId = HfConfigJson.TokenIds(raw.BosTokenId).Cast<int?>().FirstOrDefault(),
             EosTokenIds = HfConfigJson.TokenIds(raw.EosTokenId),
         };

@@ -94,5 +94,8 @@ public sealed class LlamaForCausalLM : ICausalLm
         DType = m.Model.EmbedTokens.Weight.DType,
         BosTokenId = m.Config.BosTokenId,
         EosTokenIds = m.Config.EosTokenIds,
+        Warnings = m.Config.SlidingWindow is int w
+            ? [$"sliding_window {w} is not implemented: sequences longer than {w} positions are refused"]
+            : [],
     };
 }

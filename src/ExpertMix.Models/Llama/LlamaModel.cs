@@ -50,6 +50,10 @@ public sealed class LlamaModel : IModule, IDisposable
         int b = inputIds.Size(0), t = inputIds.Size(1);
         if (ctx.Cache is { } c && (c.Batch != b || c.Layers != Layers.Count)) throw new ArgumentException($"KV cache for batch {c.Batch} × {c.Layers} layers used with batch {b} × {Layers.Count} layers", nameof(ctx));
         if (ctx.PastLength + t > _config.MaxPositions) throw new ArgumentOutOfRangeException(nameof(inputIds), $"{ctx.PastLength} cached + {t} new positions exceed max_position_embeddings {_config.MaxPositions}");
+        if (_config.SlidingWindow is int window && ctx.PastLength + t > window)
+        {
+            throw new NotSupportedException($"{_config.Architecture}: {ctx.PastLength} cached + {t} new positions exceed sliding_window {window}; sliding-window attention is not implemented");
+        }
         bool keepGraph = ForwardScope.KeepsGraph(ctx, this);
         using var layout = SequenceLayout.Resolve(ctx, b, t);
         var (cos, sin) = _rotary.Tables(layout);                               // [T, Dh/2] or [B, T, Dh/2]

@@ -11,9 +11,10 @@ namespace ExpertMix.Tensors.Kernels;
 /// </summary>
 internal readonly unsafe struct AttentionArgs
 {
-    public AttentionArgs(int b, int h, int hkv, int t, int s, int dh, float scale, bool causal, float* mask, int maskB, int maskH, int maskT = -1)
+    public AttentionArgs(int b, int h, int hkv, int t, int s, int dh, float scale, bool causal, float* mask, int maskB, int maskH, int maskT = -1, long kvHeadStride = -1)
     {
         if (maskT < 0) maskT = t;
+        KvHeadStride = kvHeadStride < 0 ? (long)s * dh : kvHeadStride;
         B = b;
         H = h;
         Hkv = hkv;
@@ -40,6 +41,9 @@ internal readonly unsafe struct AttentionArgs
     public long MaskBStride { get; }
     public long MaskHStride { get; }
     public long MaskTStride { get; }
+
+    /// <summary>Elements between consecutive kv heads of k and v (S·Dh when dense; larger for a view of a preallocated KV cache). Forward only.</summary>
+    public long KvHeadStride { get; }
 
     /// <summary>Number of keys query row t attends to.</summary>
     public int Limit(int t) => Causal ? Math.Min(S, S - T + t + 1) : S;
@@ -69,7 +73,7 @@ internal static unsafe partial class AttentionKernels
             for (int r = r0; r < r1; r++)
             {
                 int t = r % a.T, h = r / a.T % a.H, b = r / (a.T * a.H);
-                long kvOff = ((long)b * a.Hkv + h / group) * a.S * a.Dh;
+                long kvOff = ((long)b * a.Hkv + h / group) * a.KvHeadStride;
                 lse[r] = ForwardRow(a, q + (long)r * a.Dh, k + kvOff, v + kvOff, a.MaskRow(b, h, t), a.Limit(t), o + (long)r * a.Dh, scores, simd);
             }
         });

@@ -40,9 +40,12 @@ public static partial class Ops
         }
         float sc = scale ?? 1f / MathF.Sqrt(dh);
 
+        bool record = Autograd.ShouldRecord(q, k, v);
         var qc = NnOpsSupport.DenseF32(q);
-        var kc = NnOpsSupport.DenseF32(k);
-        var vc = NnOpsSupport.DenseF32(v);
+        // Forward-only: a KV-cache view (dense rows, padded head stride) is read in place instead of copied.
+        bool inPlace = !record && IsHeadStrided(k) && IsHeadStrided(v) && k.Stride(1) == v.Stride(1);
+        var kc = inPlace ? k.Detach() : NnOpsSupport.DenseF32(k);
+        var vc = inPlace ? v.Detach() : NnOpsSupport.DenseF32(v);
         var mc = mask is null ? null : NnOpsSupport.DenseF32(mask);
         var backend = BackendOf(op, q, k, v, mask);
         var causality = causal ? AttentionCausality.Causal : AttentionCausality.Full;
@@ -50,7 +53,7 @@ public static partial class Ops
         var lse = EmptyOn(backend, Shape.Wrap([b, h, t]));
         backend.Attention(qc, kc, vc, mc, sc, causality, y, lse);
 
-        if (!Autograd.ShouldRecord(q, k, v))
+        if (!record)
         {
             foreach (var tmp in new[] { qc, kc, vc, mc, lse }) tmp?.Dispose();
             return y;
@@ -67,4 +70,9 @@ public static partial class Ops
             return mask is null ? [dq, dk, dv] : [dq, dk, dv, null];
         }));
     }
+
+    /// <summary>F32 [B, Hkv, S, Dh] whose rows are dense, with head stride ≥ S·Dh and batch stride = Hkv·head stride (or B = 1).</summary>
+    private static bool IsHeadStrided(Tensor t) =>
+        t.DType == DType.F32 && t.Stride(3) == 1 && (t.Stride(2) == t.Size(3) || t.Size(2) <= 1) && t.Stride(1) >= (long)t.Size(2) * t.Size(3)
+        && (t.Stride(0) == t.Size(1) * t.Stride(1) || t.Size(0) == 1);
 }

@@ -1,0 +1,73 @@
+// KV cache bookkeeping and in-place attention over its views.
+using ExpertMix.Testing;
+using ExpertMix.Tensors;
+
+namespace ExpertMix.Nn.Tests;
+
+public class KvCacheTests
+{
+    [Fact]
+    public void Append_writes_at_the_current_length_and_returns_the_filled_prefix()
+    {
+        using var cache = new KvCache(layers: 2, batch: 1, kvHeads: 2, maxLength: 8, headDim: 4);
+        var rng = new Rng(3);
+        using var k1 = Tensor.Randn(new Shape(1, 2, 3, 4), rng);
+        using var v1 = Tensor.Randn(new Shape(1, 2, 3, 4), rng);
+        var (k, v) = cache.Append(0, k1, v1);
+        using (k)
+        using (v)
+        {
+            Assert.Equal(new Shape(1, 2, 3, 4), k.Shape);
+            Assert.Equal(k1.ToArray(), k.Contiguous().ToArray());
+        }
+        Assert.Equal(0, cache.Length);
+        cache.Advance(3);
+        using var k2 = Tensor.Randn(new Shape(1, 2, 1, 4), rng);
+        var (kk, vv) = cache.Append(0, k2, k2);
+        using (kk)
+        using (vv)
+        {
+            Assert.Equal(new Shape(1, 2, 4, 4), kk.Shape);
+            using var last = kk.Narrow(2, 3, 1);
+            Assert.Equal(k2.ToArray(), last.Contiguous().ToArray());
+        }
+        cache.Advance(1);
+        Assert.Throws<InvalidOperationException>(() => cache.Append(1, Tensor.Zeros(new Shape(1, 2, 5, 4)), Tensor.Zeros(new Shape(1, 2, 5, 4))));
+        Assert.Throws<ArgumentException>(() => cache.Append(1, Tensor.Zeros(new Shape(1, 3, 1, 4)), Tensor.Zeros(new Shape(1, 3, 1, 4))));
+    }
+
+    [Theory]
+    [InlineData(1, 4, 2, 1)]
+    [InlineData(2, 4, 1, 1)]
+    [InlineData(2, 6, 3, 3)]
+    public void Attention_over_cache_views_is_bit_identical_to_attention_over_dense_copies(int batch, int heads, int kvHeads, int t)
+    {
+        const int dh = 8, past = 5, max = 16;
+        var rng = new Rng(11);
+        using var cache = new KvCache(1, batch, kvHeads, max, dh);
+        using (var k0 = Tensor.Randn(new Shape(batch, kvHeads, past, dh), rng))
+        using (var v0 = Tensor.Randn(new Shape(batch, kvHeads, past, dh), rng))
+        {
+            var (a, b) = cache.Append(0, k0, v0);
+            a.Dispose();
+            b.Dispose();
+            cache.Advance(past);
+        }
+        using var q = Tensor.Randn(new Shape(batch, heads, t, dh), rng);
+        using var kn = Tensor.Randn(new Shape(batch, kvHeads, t, dh), rng);
+        using var vn = Tensor.Randn(new Shape(batch, kvHeads, t, dh), rng);
+        using var mask = Tensor.Zeros(new Shape(batch, 1, 1, past + t));
+        mask.Span[0] = float.MinValue;
+        var (kv, vv) = cache.Append(0, kn, vn);
+        using (kv)
+        using (vv)
+        {
+            Assert.False(kv.IsContiguous && batch * kvHeads > 1);
+            using var inPlace = Ops.ScaledDotProductAttention(q, kv, vv, mask);
+            using var kd = kv.Contiguous();
+            using var vd = vv.Contiguous();
+            using var dense = Ops.ScaledDotProductAttention(q, kd, vd, mask);
+            TensorAssert.BitEqual(dense.ToArray(), inPlace.ToArray(), "attention over cache views vs dense copies");
+        }
+    }
+}
