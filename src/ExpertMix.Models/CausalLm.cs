@@ -66,6 +66,14 @@ public static class CausalLm
         return (model, ws);
     }
 
+    /// <summary>Builds <paramref name="config"/> with seeded random weights of <paramref name="dtype"/> (benchmarks of real shapes).</summary>
+    /// <exception cref="NotSupportedException">Unsupported architecture.</exception>
+    public static ICausalLm BuildRandom(HfConfigJson config, DType dtype, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return Build(config, ResolveArchitecture(config), WeightSource.Random(dtype, seed), info => info);
+    }
+
     /// <summary>architectures[0], else the class for model_type; an unsupported one throws listing the supported architectures.</summary>
     /// <exception cref="NotSupportedException">Not supported (names config.json).</exception>
     /// <exception cref="InvalidDataException">Neither architectures nor model_type is present.</exception>

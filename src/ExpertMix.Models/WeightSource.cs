@@ -27,10 +27,10 @@ public sealed class WeightSource
     public string Prefix { get; }
 
     /// <summary>True for a shape-only source.</summary>
-    public bool IsMeta => _state.Source is null;
+    public bool IsMeta => _state.Source is null && _state.Random is null;
 
     /// <summary>The checkpoint's path (file or index) or "(meta)".</summary>
-    public string Path => _state.Source?.Path ?? "(meta)";
+    public string Path => _state.Source?.Path ?? (_state.Random is null ? "(meta)" : "(random)");
 
     /// <summary>Every tensor requested so far, in request order.</summary>
     public IReadOnlyList<ManifestEntry> Requested => _state.Requested;
@@ -44,6 +44,12 @@ public sealed class WeightSource
 
     /// <summary>A shape-only source whose tensors have <paramref name="dtype"/>.</summary>
     public static WeightSource Meta(DType dtype) => new(new State(null, DTypePolicy.Keep, dtype), "");
+
+    /// <summary>
+    /// A source of seeded random weights of <paramref name="dtype"/> for benchmarks of real shapes without a checkpoint:
+    /// every required tensor (norm weights included) is drawn from N(0, 0.02²); optional tensors (biases) are absent.
+    /// </summary>
+    public static WeightSource Random(DType dtype, ulong seed) => new(new State(null, DTypePolicy.Keep, dtype) { Random = new Rng(seed) }, "");
 
     /// <summary>A child scope: prefix + <paramref name="name"/> + '.'.</summary>
     public WeightSource Scope(string name)
@@ -91,6 +97,24 @@ public sealed class WeightSource
         string full = FullName(name);
         var expected = new Shape(shape);
         var src = _state.Source;
+        if (src is null && _state.Random is { } rng)
+        {
+            if (optional) return null;
+            Tensor r;
+            lock (_state)
+            {
+                r = Tensor.Randn(expected, rng, 0.02f);
+                _state.Requested.Add(new ManifestEntry(full, expected, _state.MetaDType, optional));
+            }
+            if (_state.MetaDType != DType.F32)
+            {
+                var converted = r.To(_state.MetaDType);
+                r.Dispose();
+                r = converted;
+            }
+            r.Name = full;
+            return TensorScope.Forget(r);
+        }
         if (src is null)
         {
             if (optional) return null;
@@ -142,5 +166,6 @@ public sealed class WeightSource
         public DType MetaDType { get; } = metaDType;
         public HashSet<string> Used { get; } = new(StringComparer.Ordinal);
         public List<ManifestEntry> Requested { get; } = [];
+        public Rng? Random { get; init; }
     }
 }

@@ -17,6 +17,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Measure kernel and model speed.");
         bench.Add(CreateGemm());
         bench.Add(CreateGemv());
+        bench.Add(BenchModelCommand.Create());
         return bench;
     }
 

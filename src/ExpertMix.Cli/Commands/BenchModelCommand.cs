@@ -1,0 +1,230 @@
+// `expertmix bench model`: prefill and KV-cached decode speed of a model directory or a preset shape, peak memory.
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ExpertMix.Models;
+using ExpertMix.Nn;
+using ExpertMix.Tensors;
+using Spectre.Console;
+
+namespace ExpertMix.Cli.Commands;
+
+/// <summary>The `bench model` verb (the workloads of shared/bench/torch_ref.py: prefill 1×512 with last-position logits, decode 128 after 128).</summary>
+internal static class BenchModelCommand
+{
+    /// <summary>Typed options of one `bench model` call.</summary>
+    private sealed record Args(string? ModelDir, string? Preset, string DType, int Prefill, int Prompt, int Decode, int Reps, int? Threads, bool Json);
+
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model", "-m") { Description = "A Hugging Face model directory." };
+        var preset = new Option<string?>("--preset") { Description = $"A preset shape with random weights: {string.Join(", ", ModelPresets.All.Keys)}." };
+        var dtype = new Option<string>("--dtype") { Description = "Weight storage: f32, bf16, or keep (the checkpoint's dtype; presets: f32).", DefaultValueFactory = _ => "keep" };
+        dtype.AcceptOnlyFromAmong("keep", "f32", "bf16");
+        var prefill = new Option<int>("--prefill") { Description = "Prefill length (one sequence, last-position logits).", DefaultValueFactory = _ => 512 };
+        var prompt = new Option<int>("--prompt") { Description = "Prompt length before decoding.", DefaultValueFactory = _ => 128 };
+        var decode = new Option<int>("--decode") { Description = "Tokens to decode (greedy, KV cache, batch 1).", DefaultValueFactory = _ => 128 };
+        var reps = new Option<int>("--reps") { Description = "Timed repetitions of each workload (median reported).", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int?>("--threads", "-t") { Description = "Worker threads (default: all cores)." };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object." };
+        var cmd = new Command("model", "Prefill and decode tokens/s, weight bandwidth vs STREAM triad, and peak memory of a model.");
+        foreach (var o in new Option[] { model, preset, dtype, prefill, prompt, decode, reps, threads, json }) cmd.Add(o);
+        cmd.SetAction(pr => Run(new Args(pr.GetValue(model), pr.GetValue(preset), pr.GetValue(dtype)!, pr.GetValue(prefill), pr.GetValue(prompt),
+            pr.GetValue(decode), pr.GetValue(reps), pr.GetValue(threads), pr.GetValue(json))));
+        return cmd;
+    }
+
+    private static int Run(Args a)
+    {
+        if ((a.ModelDir is null) == (a.Preset is null)) throw new UserErrorException("bench model needs exactly one of --model DIR or --preset NAME");
+        if (a.Prefill < 1 || a.Prompt < 1 || a.Decode < 1 || a.Reps < 1) throw new UserErrorException("--prefill, --prompt, --decode and --reps must be ≥ 1");
+        if (a.Threads is { } t) Engine.Threads = t >= 1 ? t : throw new UserErrorException($"--threads must be ≥ 1 (got {t})");
+        var clock = Stopwatch.StartNew();
+        using var model = Load(a);
+        double loadSeconds = clock.Elapsed.TotalSeconds;
+        var info = model.Info;
+        if (Math.Max(a.Prefill, a.Prompt + a.Decode) > info.MaxPositions)
+        {
+            throw new UserErrorException($"--prefill {a.Prefill} / --prompt {a.Prompt} + --decode {a.Decode} exceed the model's {info.MaxPositions} positions");
+        }
+        long weightBytes = model.NamedParameters().Sum(p => p.Param.Numel * p.Param.DType.SizeOf());
+        long streamedBytes = StreamedBytesPerToken(model);
+        long kvBytes = 2L * info.Layers * info.KvHeads * info.HeadDim * sizeof(float) * (a.Prompt + a.Decode);
+        long rssAfterLoad = Memory.ResetPeak();
+
+        var rng = new Rng(1234);
+        int[] prefillIds = RandomIds(rng, a.Prefill, info.VocabSize);
+        int[] promptIds = RandomIds(rng, a.Prompt, info.VocabSize);
+        using var noGrad = Autograd.NoGrad();
+        using (var cache = model.CreateCache(1, a.Prefill)) Prefill(model, cache, prefillIds); // warm-up (JIT, packing, pools)
+        double prefillMs = Median(a.Reps, () =>
+        {
+            using var cache = model.CreateCache(1, a.Prefill);
+            var sw = Stopwatch.StartNew();
+            Prefill(model, cache, prefillIds);
+            return sw.Elapsed.TotalMilliseconds;
+        });
+        Decode(model, promptIds, Math.Min(8, a.Decode)); // warm-up of the one-token path
+        double decodeMs = Median(a.Reps, () => Decode(model, promptIds, a.Decode));
+        long peakRss = Memory.Peak();
+        double triadGbs = MeasureTriad();
+
+        double prefillTps = a.Prefill / (prefillMs / 1000);
+        double decodeTps = a.Decode / (decodeMs / 1000);
+        double weightGbs = streamedBytes * decodeTps / 1e9;
+        var result = new Dictionary<string, object?>
+        {
+            ["model"] = a.Preset ?? Path.GetFullPath(a.ModelDir!),
+            ["architecture"] = info.Architecture,
+            ["parameters"] = info.ParameterCount,
+            ["dtype"] = string.Join("+", model.NamedParameters().Select(p => p.Param.DType).Distinct().Order().Select(d => d.SafetensorsName())),
+            ["threads"] = Engine.Threads,
+            ["load_s"] = Math.Round(loadSeconds, 2),
+            ["prefill_tokens"] = a.Prefill,
+            ["prefill_ms"] = Math.Round(prefillMs, 2),
+            ["prefill_tok_s"] = Math.Round(prefillTps, 1),
+            ["decode_prompt"] = a.Prompt,
+            ["decode_tokens"] = a.Decode,
+            ["decode_ms"] = Math.Round(decodeMs, 2),
+            ["decode_tok_s"] = Math.Round(decodeTps, 2),
+            ["weight_bytes"] = weightBytes,
+            ["streamed_bytes_per_token"] = streamedBytes,
+            ["decode_weight_gbs"] = Math.Round(weightGbs, 2),
+            ["triad_gbs"] = Math.Round(triadGbs, 2),
+            ["decode_triad_ratio"] = Math.Round(weightGbs / triadGbs, 3),
+            ["kv_cache_bytes"] = kvBytes,
+            ["rss_after_load_bytes"] = rssAfterLoad,
+            ["peak_rss_bytes"] = peakRss,
+            ["peak_rss_over_weights_plus_kv"] = Math.Round((double)peakRss / (weightBytes + kvBytes), 3),
+            ["reps"] = a.Reps,
+        };
+        if (a.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
+            return 0;
+        }
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("", "");
+        table.ShowHeaders = false;
+        foreach (var (k, v) in result) table.AddRow(Markup.Escape(k), Markup.Escape(Convert.ToString(v, CultureInfo.InvariantCulture) ?? ""));
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static ICausalLm Load(Args a)
+    {
+        if (a.Preset is { } name)
+        {
+            if (!ModelPresets.All.TryGetValue(name, out var preset))
+            {
+                throw new UserErrorException($"unknown preset '{name}'; presets: {string.Join(", ", ModelPresets.All.Keys)}");
+            }
+            return CausalLm.BuildRandom(preset.Config, a.DType == "bf16" ? DType.BF16 : DType.F32, seed: 0);
+        }
+        if (!Directory.Exists(a.ModelDir)) throw new DirectoryNotFoundException($"model directory not found: {a.ModelDir}");
+        var policy = a.DType == "f32" ? DTypePolicy.F32 : DTypePolicy.Keep;
+        if (a.DType == "bf16") throw new UserErrorException("--dtype bf16 applies to presets; a model directory keeps its checkpoint dtype (keep) or converts to f32");
+        return CausalLm.Load(a.ModelDir!, LoadOptions.Default with { DType = policy });
+    }
+
+    /// <summary>Bytes of weights one decode step reads: every parameter except input-only tables (position embeddings; an untied token embedding is gathered, not streamed).</summary>
+    private static long StreamedBytesPerToken(ICausalLm model)
+    {
+        var ps = model.NamedParameters().ToList();
+        bool separateHead = ps.Any(p => p.Path == "lm_head.weight");
+        return ps.Where(p => !p.Path.EndsWith("wpe.weight", StringComparison.Ordinal) && !(separateHead && p.Path.EndsWith("embed_tokens.weight", StringComparison.Ordinal)))
+            .Sum(p => p.Param.Numel * p.Param.DType.SizeOf());
+    }
+
+    private static int[] RandomIds(Rng rng, int n, int vocab)
+    {
+        var ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = (int)(rng.NextDouble() * vocab) % vocab;
+        return ids;
+    }
+
+    private static void Prefill(ICausalLm model, KvCache cache, int[] ids)
+    {
+        using var scope = TensorScope.Begin();
+        using var input = Tensor.FromInts(ids, new Shape(1, ids.Length));
+        using var logits = model.Forward(input, new ForwardContext { Cache = cache, Logits = LogitsSelection.LastPosition });
+    }
+
+    /// <summary>Prefills <paramref name="prompt"/>, then times <paramref name="steps"/> greedy one-token steps; returns their milliseconds.</summary>
+    private static double Decode(ICausalLm model, int[] prompt, int steps)
+    {
+        using var cache = model.CreateCache(1, prompt.Length + steps);
+        var ctx = new ForwardContext { Cache = cache, Logits = LogitsSelection.LastPosition };
+        int next = NextToken(model, prompt, ctx);
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++) next = NextToken(model, [next], ctx);
+        return sw.Elapsed.TotalMilliseconds;
+    }
+
+    private static int NextToken(ICausalLm model, int[] ids, ForwardContext ctx)
+    {
+        using var scope = TensorScope.Begin();
+        using var input = Tensor.FromInts(ids, new Shape(1, ids.Length));
+        using var logits = model.Forward(input, ctx); // [1, 1, V]
+        return System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.Span);
+    }
+
+    private static double Median(int reps, Func<double> run)
+    {
+        var times = new double[reps];
+        for (int i = 0; i < reps; i++) times[i] = run();
+        Array.Sort(times);
+        return reps % 2 == 1 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
+    }
+
+    private static double MeasureTriad()
+    {
+        var memory = new MemoryBandwidth(Engine.Threads);
+        memory.Triad();
+        var times = new double[5];
+        for (int i = 0; i < times.Length; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            memory.Triad();
+            times[i] = sw.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return MemoryBandwidth.TriadBytes / (times[2] * 1e6);
+    }
+
+    /// <summary>Resident-set figures from /proc/self (Linux), else the runtime's peak working set.</summary>
+    private static class Memory
+    {
+        /// <summary>Resets the kernel's peak-RSS mark (writes 5 to /proc/self/clear_refs) and returns the current RSS.</summary>
+        public static long ResetPeak()
+        {
+            try
+            {
+                File.WriteAllText("/proc/self/clear_refs", "5");
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+            return Status("VmRSS:") ?? Environment.WorkingSet;
+        }
+
+        /// <summary>Peak RSS since the last reset (VmHWM).</summary>
+        public static long Peak() => Status("VmHWM:") ?? Process.GetCurrentProcess().PeakWorkingSet64;
+
+        private static long? Status(string key)
+        {
+            const string path = "/proc/self/status";
+            if (!File.Exists(path)) return null;
+            foreach (var line in File.ReadLines(path))
+            {
+                if (!line.StartsWith(key, StringComparison.Ordinal)) continue;
+                var parts = line[key.Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return long.Parse(parts[0], CultureInfo.InvariantCulture) * 1024;
+            }
+            return null;
+        }
+    }
+}
