@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Side-by-side model benchmark: shared/bench/torch_ref.py (PyTorch 1.13, best of 1 and 2 threads, F.linear and torch.mv
+# decode) and `expertmix bench model` on the same preset shapes, in one run. Prints a markdown table with ratios.
+# Usage: tools/bench/compare_model.sh [OUTDIR]   (needs Debian python3-torch; run on a quiet machine)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-$(mktemp -d)}
+mkdir -p "$out"
+ref=${TORCH_REF:-../shared/bench/torch_ref.py}
+export OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE
+X="dotnet src/ExpertMix.Cli/bin/Release/net10.0/expertmix.dll"
+dotnet build src/ExpertMix.Cli -c Release -v q -nologo >/dev/null
+
+{ uptime; git rev-parse --short HEAD; } > "$out/env.txt"
+for t in 1 2; do
+  /usr/bin/python3 "$ref" bench --models gpt2-124m,llama-110m --tasks prefill,decode --threads $t --reps 3 --json "$out/torch-small-t$t.json" > "$out/torch-small-t$t.md"
+  /usr/bin/python3 "$ref" bench --models llama-1b --tasks decode --threads $t --reps 1 --new 32 --json "$out/torch-1b-t$t.json" > "$out/torch-1b-t$t.md"
+done
+for p in gpt2-small llama-110m; do
+  for d in f32 bf16; do $X bench model --preset $p --dtype $d --reps 3 --json > "$out/ours-$p-$d.json"; done
+done
+for d in f32 bf16; do $X bench model --preset llama-1b --dtype $d --reps 1 --decode 32 --prefill 128 --json > "$out/ours-llama-1b-$d.json"; done
+uptime >> "$out/env.txt"
+/usr/bin/python3 tools/bench/compare_model.py "$out"
