@@ -415,6 +415,50 @@ SNIPPETS = [
                                 "[{{ m.tool_calls|map(attribute='name')|join(',') }}]{% endif %}\n{% endfor %}",
      {"msgs": [{"role": "user", "content": " hi "}, {"role": "assistant", "content": "", "tool_calls": [
          {"name": "f", "arguments": {"x": 1}}, {"name": "g", "arguments": {}}]}]}),
+    # edge cases: lexer
+    ("lexer_nested_tags_line_starting", "{% if true %}\n  {% if true %}\n    x\n  {% endif %}\n{% endif %}\n  tail", {}),
+    ("lexer_tabs_and_comment_lines", "a\n\t{# c #}\n\t{%- if true %}\tb{% endif %}\n\t\tc", {}),
+    ("lexer_end_markers_inside_strings", "{{ '}}' ~ \"%}\" }}{% set q = '%}' %}{{ q }}{{ {'a': {'b': 1}} }}", {}),
+    ("lexer_comment_with_tags_inside", "x{# {{ a }} {% if %} #}y", {}),
+    ("lexer_multiline_tag", "{%\n  set x = [\n    1,\n    2,\n  ]\n%}\n{{ x\n|length }}", {}),
+    ("lexer_leading_newline_and_minus", "\n\n{%- if true -%}\n\nA\n\n{%- endif -%}\n\n", {}),
+    ("lexer_lone_braces_in_text", "{ a } {x}} %} #}", {}),
+    ("lexer_variable_minus_only_left", "a  {{- 'b' }}  c  {{ 'd' -}}  e", {}),
+    ("lexer_crlf_minus", "a \r\n {%- if true %}\r\nb\r\n{% endif -%}\r\n c", {}),
+    # edge cases: numbers and repr
+    ("float_repr_edges", "{{ 1e16 }} {{ 1e15 }} {{ 0.0001 }} {{ 0.00001 }} {{ -0.0 }} {{ 1.5e-10 }} {{ 123456789.123 }} "
+                         "{{ 2.5e300 * 10 }} {{ 1 / 7 }} {{ 100.0 }} {{ 3 * 1.1 }}", {}),
+    ("string_repr_edges", "{{ ['\\u200b', '\\xa0', '\\x7f', 'é', '\\U0001F600', '\\\\', '\"', \"'\"] }}", {}),
+    ("tojson_edges", "{{ '\\u2028\\x7f\\u00e9\\U0001F600'|tojson }} {{ {'k': [1, {'n': none}]}|tojson(indent='\\t') }} "
+                     "{{ 'é'|tojson(ensure_ascii=true) }} {{ {'b': 1, 'a': [2]}|tojson(sort_keys=true, indent=1) }}", {}),
+    ("int_float_mixing", "{{ 1 + 2.0 }} {{ 3 * 2 }} {{ 10 / 4 }} {{ 2 ** 0.5 }} {{ true + true }} {{ 5 // 2.0 }} {{ -5 % 3.0 }}", {}),
+    # edge cases: expressions
+    ("precedence_mix", "{{ not 1 in [1] }} {{ 'x' + 2 ~ 3 * 2 }} {{ 'a' ~ 'b' if false else 'c' }} {{ 2 * 3 ** 2 }} "
+                       "{{ -1|abs }} {{ (not true) or 'x' }} {{ 1 if 0 else 2 if 0 else 3 }}", {}),
+    ("is_not_with_argument", "{{ 3 is not divisibleby 2 }} {{ 'a' is not in 'xyz' }} {{ zz is not defined and true }}", {}),
+    ("undefined_comparisons", "{{ zz == none }} {{ zz != 1 }} {{ zz is none }} {{ zz|length }} {{ zz|list }} "
+                              "{% for x in zz %}never{% else %}empty{% endfor %} {{ zz ~ 'x' }} {{ 'a' in zz }}", {}),
+    ("undefined_arith_errors", "{{ zz + 1 }}", {}),
+    ("attribute_of_none_is_undefined", "[{{ n.x }}] [{{ n['x'] }}] [{{ 'abc'.nope }}] [{{ items.nope }}]", D),
+    ("list_in_and_tuple_eq", "{{ [1, 2] in [[1, 2], [3]] }} {{ (1, 2) == (1, 2) }} {{ [1, 2] == (1, 2) }} {{ 2.0 in [1, 2] }} "
+                             "{{ 'b' in ['a', 'b'] }}", {}),
+    ("string_method_edges", "{{ 'a b  c'.split(' ') }} {{ 'a,b,c'.split(',', maxsplit=1) }} {{ '  a b  '.rsplit(None, 1) }} "
+                            "{{ ' x '.strip(' x') }} {{ 'xXx'.lstrip('x') }} {{ 'é👋é'.find('é', 1) if false else 'é👋é'.find('é') }} "
+                            "{{ 'aaa'.replace('a', 'b', 1) }} {{ ''.split(',') }} {{ ''.split() }} {{ 'they\\'re bill\\'s 3rd'.title() }}", {}),
+    ("unicode_indexing", "{{ u[6] }} {{ u[-1] }} {{ u[:5] }} {{ u|reverse }} {{ u.find('👋') }} {{ u|upper }}", D),
+    ("trim_unicode_spaces", "[{{ '\\u3000\\xa0 a \\u200b'|trim }}] [{{ '\\x1c a \\x85'.strip() }}]", {}),
+    # edge cases: statements
+    ("set_block_with_filter", "{% set x | upper %}abc {{ 1 }}{% endset %}[{{ x }}]", {}),
+    ("for_loop_target_shadowing", "{% set x = 'outer' %}{% for x in [1, 2] %}{{ x }}{% endfor %}{{ x }}", {}),
+    ("nested_loop_outer_loop_access", "{% for a in [1, 2] %}{% set outer = loop %}{% for b in [1] %}{{ outer.index }}{{ loop.index }} {% endfor %}{% endfor %}", {}),
+    ("namespace_from_dict_and_print", "{% set ns = namespace({'a': 1}, b=2) %}{{ ns.a }}{{ ns.b }}{{ ns.c }}", {}),
+    ("macro_sees_globals_and_recursion", "{% macro f(n) %}{% if n > 0 %}{{ n }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(3) }} {{ name }}", D),
+    ("break_in_nested_loops", "{% for a in [1, 2, 3] %}{% for b in [1, 2, 3] %}{% if b == 2 %}{% break %}{% endif %}{{ a }}{{ b }} {% endfor %}{% endfor %}", {}),
+    ("loop_length_with_break_and_last", "{% for a in [1, 2, 3] %}{{ loop.length }}{{ loop.last }}{% if a == 2 %}{% break %}{% endif %};{% endfor %}", {}),
+    ("dict_items_tuples", "{{ m|items|list }} {{ m.items()|list }} {{ (m|dictsort(by='value', reverse=true))[0] }}",
+     {"m": {"b": 2, "a": 1, "c": 3}}),
+    ("syntax_error_line_three", "a\nb\n{{ x |  }}", {}),
+    ("syntax_error_endfor_in_if", "{% if x %}\n{% endfor %}", {}),
     # errors
     ("syntax_error_unclosed_block", "{% if true %}never closed", {}),
     ("syntax_error_unknown_tag", "line1\n{% frobnicate %}", {}),
