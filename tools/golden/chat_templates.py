@@ -457,6 +457,15 @@ SNIPPETS = [
     ("loop_length_with_break_and_last", "{% for a in [1, 2, 3] %}{{ loop.length }}{{ loop.last }}{% if a == 2 %}{% break %}{% endif %};{% endfor %}", {}),
     ("dict_items_tuples", "{{ m|items|list }} {{ m.items()|list }} {{ (m|dictsort(by='value', reverse=true))[0] }}",
      {"m": {"b": 2, "a": 1, "c": 3}}),
+    ("scoping_if_false_in_loop_reads_outer", "{% set x = 1 %}{% for i in [1] %}{% if false %}{% set x = 2 %}{% endif %}{{ x }}"
+                                             "{% endfor %}", {}),
+    ("scoping_macro_sees_later_top_level_set", "{% set y = 1 %}{% macro m() %}{{ y }}{% endmacro %}{% set y = 5 %}{{ m() }}", {}),
+    ("scoping_macro_in_loop_closes_over_loop_var", "{% for i in [1, 2] %}{% macro m() %}{{ i }}{% endmacro %}{{ m() }}{% endfor %}",
+     {}),
+    ("undefined_element_of_empty_list_errors", "{{ messages[0].content }}", {"messages": []}),
+    ("undefined_attribute_of_none_chain_errors", "{{ n.x.y }}", D),
+    ("first_of_empty_errors", "{{ (messages|first).role }}", {"messages": []}),
+    ("undefined_attr_defined_test_on_dict", "{% if x.y is defined %}a{% else %}b{% endif %}", {"x": {}}),
     ("syntax_error_line_three", "a\nb\n{{ x |  }}", {}),
     ("syntax_error_endfor_in_if", "{% if x %}\n{% endfor %}", {}),
     # errors

@@ -48,7 +48,7 @@ internal static class JinjaOps
         null => "None",
         JinjaNamespace => "jinja2.utils.Namespace object",
         LoopContext => "jinja2.runtime.LoopContext object",
-        _ => $"'{TypeName(v)} object'",
+        _ => $"{TypeName(v)} object",
     };
 
     /// <summary>Python <c>str(v)</c> as printed by <c>{{ v }}</c>.</summary>
