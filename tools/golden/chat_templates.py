@@ -207,25 +207,23 @@ LLAMA2_CHAT = (
 
 
 def template_cases(template, bos, eos, extra_cases):
-    cases = []
-    conversations = [(n, m, {}) for n, m in COMMON] + extra_cases
-    for name, messages, extra in conversations:
-        agps = [False] if name == "assistant_last" else [True, False]
-        for agp in agps:
+    """(conversations, cases): each conversation stored once; each case renders one with or without the prompt."""
+    conversations, cases = {}, []
+    for name, messages, extra in [(n, m, {}) for n, m in COMMON] + extra_cases:
+        conversations[name] = {"messages": messages, "tools": extra.get("tools"),
+                               "extra": {k: v for k, v in extra.items() if k != "tools"}}
+        for agp in ([False] if name == "assistant_last" else [True, False]):
             variables = {"messages": messages, "tools": extra.get("tools"), "documents": None,
                          "add_generation_prompt": agp}
             if bos is not None:
                 variables["bos_token"] = bos
             if eos is not None:
                 variables["eos_token"] = eos
-            for k, v in extra.items():
-                if k != "tools":
-                    variables[k] = v
-            case = {"name": f"{name}{'_agp' if agp else ''}", "messages": messages, "add_generation_prompt": agp,
-                    "tools": extra.get("tools"), "extra": {k: v for k, v in extra.items() if k != "tools"}}
+            variables.update(conversations[name]["extra"])
+            case = {"name": f"{name}{'_agp' if agp else ''}", "conversation": name, "add_generation_prompt": agp}
             case.update(render(template, variables))
             cases.append(case)
-    return cases
+    return conversations, cases
 
 
 def shipped_templates():
@@ -243,11 +241,12 @@ def shipped_templates():
             if not isinstance(template, str):
                 template = next(t["template"] for t in template if t["name"] == "default")
             entry["template"] = template
-            entry["cases"] = template_cases(template, bos, eos, extra)
+            entry["conversations"], entry["cases"] = template_cases(template, bos, eos, extra)
         out.append(entry)
+    conversations, cases = template_cases(LLAMA2_CHAT, "<s>", "</s>", [])
     out.append({"name": "llama2-chat-reference", "source": "Meta Llama-2-chat template (not in shared/)",
                 "has_template": True, "bos_token": "<s>", "eos_token": "</s>", "template": LLAMA2_CHAT,
-                "cases": template_cases(LLAMA2_CHAT, "<s>", "</s>", [])})
+                "conversations": conversations, "cases": cases})
     return out
 
 

@@ -20,15 +20,16 @@ public sealed class ChatTemplateTests
 
     private static ChatTemplateInput InputOf(JsonElement template, JsonElement c)
     {
-        var messages = c.GetProperty("messages").EnumerateArray().Select(m => (IReadOnlyDictionary<string, object?>)ChatGolden.Dict(m)).ToList();
-        var tools = c.GetProperty("tools");
+        var conversation = template.GetProperty("conversations").GetProperty(c.GetProperty("conversation").GetString()!);
+        var messages = conversation.GetProperty("messages").EnumerateArray().Select(m => (IReadOnlyDictionary<string, object?>)ChatGolden.Dict(m)).ToList();
+        var tools = conversation.GetProperty("tools");
         return new ChatTemplateInput(messages)
         {
             AddGenerationPrompt = c.GetProperty("add_generation_prompt").GetBoolean(),
             BosToken = ChatGolden.Str(template, "bos_token"),
             EosToken = ChatGolden.Str(template, "eos_token"),
             Tools = tools.ValueKind == JsonValueKind.Null ? null : tools.EnumerateArray().Select(x => (object?)x).ToList(),
-            Extra = ChatGolden.Dict(c.GetProperty("extra")),
+            Extra = ChatGolden.Dict(conversation.GetProperty("extra")),
         };
     }
 
