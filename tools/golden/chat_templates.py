@@ -180,6 +180,9 @@ QWEN3_EXTRA = [
     ("enable_thinking_false", [u("Hi")], {"enable_thinking": False}),
     ("enable_thinking_true", [u("Hi")], {"enable_thinking": True}),
     ("system_not_first", [u("Hi"), s("late system"), a("ok")], {}),
+    ("assistant_content_none_with_tool_call", [
+        u("time?"), a(None, tool_calls=[{"type": "function", "function": {"name": "get_time", "arguments": {}}}]),
+    ], {"tools": [TIME_TOOL]}),
 ]
 
 GEMMA3_EXTRA = [
@@ -465,6 +468,7 @@ SNIPPETS = [
     ("undefined_attribute_of_none_chain_errors", "{{ n.x.y }}", D),
     ("first_of_empty_errors", "{{ (messages|first).role }}", {"messages": []}),
     ("undefined_attr_defined_test_on_dict", "{% if x.y is defined %}a{% else %}b{% endif %}", {"x": {}}),
+    ("recursive_macro_limit", "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", {}),
     ("syntax_error_line_three", "a\nb\n{{ x |  }}", {}),
     ("syntax_error_endfor_in_if", "{% if x %}\n{% endfor %}", {}),
     # errors

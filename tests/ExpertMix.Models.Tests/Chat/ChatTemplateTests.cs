@@ -141,4 +141,13 @@ public sealed class ChatTemplateTests
         Assert.Equal(10, ex.Column);
         Assert.Contains("line 2, column 10", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Pathologically_nested_templates_fail_cleanly_instead_of_overflowing_the_stack()
+    {
+        var deep = "{{ " + new string('(', 5000) + "1" + new string(')', 5000) + " }}";
+        Assert.Throws<ChatTemplateSyntaxException>(() => ChatTemplate.Parse(deep));
+        var blocks = string.Concat(Enumerable.Repeat("{% if true %}", 5000)) + string.Concat(Enumerable.Repeat("{% endif %}", 5000));
+        Assert.Throws<ChatTemplateSyntaxException>(() => ChatTemplate.Parse(blocks));
+    }
 }
