@@ -208,6 +208,166 @@ LLAMA2_CHAT = (
     "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}"
 )
 
+# Reference templates in the style of other popular models (written for this golden, not copied from a model card):
+# they exercise constructs the shipped templates do not (strftime_now, tojson(indent=4), loop.last, messages|length,
+# `is not defined`, nested namespaces, macros). jinja2 renders them, so their exact wording does not matter.
+LLAMA31_STYLE = """{{- bos_token }}
+{%- if custom_tools is defined %}
+    {%- set tools = custom_tools %}
+{%- endif %}
+{%- if not tools_in_user_message is defined %}
+    {%- set tools_in_user_message = true %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- set date_string = strftime_now("%d %b %Y") %}
+{%- endif %}
+{%- if not tools is defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- This block extracts the system message, so we can slot it into the right place. #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+
+{#- System message #}
+{{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+{%- if tools is not none %}
+    {{- "Environment: ipython\n" }}
+{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\n" }}
+{{- "Today Date: " + date_string + "\n\n" }}
+{%- if tools is not none and not tools_in_user_message %}
+    {{- "You have access to the following functions.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+
+{#- Custom tools are passed in a user message with some extra guidance #}
+{%- if tools_in_user_message and not tools is none %}
+    {#- Extract the first user message so we can plug it in here #}
+    {%- if messages | length != 0 %}
+        {%- set first_user_message = messages[0]['content']|trim %}
+        {%- set messages = messages[1:] %}
+    {%- else %}
+        {{- raise_exception("Cannot put tools in the first user message when there's no first user message!") }}
+{%- endif %}
+    {{- '<|start_header_id|>user<|end_header_id|>\n\n' -}}
+    {{- "Given the following functions, please respond with a JSON for a function call " }}
+    {{- "with its proper arguments that best answers the given prompt.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+    {{- first_user_message + "<|eot_id|>"}}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- elif 'tool_calls' in message %}
+        {%- if not message.tool_calls|length == 1 %}
+            {{- raise_exception("This model only supports single tool-calls at once!") }}
+        {%- endif %}
+        {%- set tool_call = message.tool_calls[0].function %}
+        {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+        {{- '{"name": "' + tool_call.name + '", ' }}
+        {{- '"parameters": ' }}
+        {{- tool_call.arguments | tojson }}
+        {{- "}" }}
+        {{- "<|eot_id|>" }}
+    {%- elif message.role == "tool" or message.role == "ipython" %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
+        {%- if message.content is mapping or message.content is iterable %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {{- message.content }}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+{%- endif %}
+"""
+
+MISTRAL_STYLE = """{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content'] %}
+    {%- set loop_messages = messages[1:] %}
+{%- else %}
+    {%- set loop_messages = messages %}
+{%- endif %}
+
+{{- bos_token }}
+{%- for message in loop_messages %}
+    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}
+        {{- raise_exception('After the optional system message, conversation roles must alternate user/assistant/user/assistant/...') }}
+    {%- endif %}
+    {%- if message['role'] == 'user' %}
+        {%- if loop.first and system_message is defined %}
+            {{- ' [INST] ' + system_message + '\n\n' + message['content'] + ' [/INST]' }}
+        {%- else %}
+            {{- ' [INST] ' + message['content'] + ' [/INST]' }}
+        {%- endif %}
+    {%- elif message['role'] == 'assistant' %}
+        {{- ' ' + message['content'] + eos_token}}
+    {%- else %}
+        {{- raise_exception('Only user and assistant roles are supported, with the exception of an initial optional system message!') }}
+    {%- endif %}
+{%- endfor %}
+"""
+
+CHATML_MACRO_STYLE = """{%- macro render_content(content) -%}
+    {%- if content is string -%}{{ content }}
+    {%- elif content is iterable -%}
+        {%- for part in content if part.type == 'text' -%}{{ part.text }}{% if not loop.last %} {% endif %}{%- endfor -%}
+    {%- endif -%}
+{%- endmacro -%}
+{%- set ns = namespace(sys_seen=false, turns=0) -%}
+{%- for message in messages -%}
+    {%- if message.role == 'system' -%}{%- set ns.sys_seen = true -%}{%- endif -%}
+    {%- if message.role in ['user', 'assistant'] -%}{%- set ns.turns = ns.turns + 1 -%}{%- endif -%}
+{%- endfor -%}
+{%- if not ns.sys_seen -%}
+<|im_start|>system
+You are a helpful assistant ({{ ns.turns }} turn{{ 's' if ns.turns != 1 }}).<|im_end|>
+{% endif -%}
+{%- for message in messages -%}
+<|im_start|>{{ message.role }}
+{{ render_content(message.content) | trim }}<|im_end|>
+{% endfor -%}
+{%- if add_generation_prompt -%}
+<|im_start|>assistant
+{% endif -%}
+"""
+
+LLAMA31_EXTRA = [
+    ("tools_in_user_message", [u("Weather in Paris?")], {"tools": [WEATHER_TOOL]}),
+    ("tools_in_system", [s("Sys"), u("Weather?")], {"tools": [WEATHER_TOOL], "tools_in_user_message": False}),
+    ("tool_call_and_result", [
+        u("Weather?"),
+        {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "get_weather",
+                                                                              "arguments": {"city": "Paris"}}}]},
+        {"role": "tool", "content": {"temp": 21}},
+        {"role": "ipython", "content": "plain"},
+    ], {"tools": [WEATHER_TOOL]}),
+    ("two_tool_calls_rejected", [u("x"), {"role": "assistant", "tool_calls": [
+        {"function": {"name": "a", "arguments": {}}}, {"function": {"name": "b", "arguments": {}}}]}], {}),
+    ("date_string_given", [u("Hi")], {"date_string": "01 Jan 2025"}),
+]
+
+CHATML_EXTRA = [
+    ("list_content", [{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image"},
+                                                    {"type": "text", "text": "b"}]}], {}),
+]
+
 
 def template_cases(template, bos, eos, extra_cases):
     """(conversations, cases): each conversation stored once; each case renders one with or without the prompt."""
@@ -246,6 +406,14 @@ def shipped_templates():
             entry["template"] = template
             entry["conversations"], entry["cases"] = template_cases(template, bos, eos, extra)
         out.append(entry)
+    for name, template, bos, eos, extra in [
+            ("llama3.1-style-reference", LLAMA31_STYLE, "<|begin_of_text|>", "<|eot_id|>", LLAMA31_EXTRA),
+            ("mistral-style-reference", MISTRAL_STYLE, "<s>", "</s>", []),
+            ("chatml-macro-style-reference", CHATML_MACRO_STYLE, None, "<|im_end|>", CHATML_EXTRA)]:
+        conversations, cases = template_cases(template, bos, eos, extra)
+        out.append({"name": name, "source": "reference template written for this golden (not in shared/)",
+                    "has_template": True, "bos_token": bos, "eos_token": eos, "template": template,
+                    "conversations": conversations, "cases": cases})
     conversations, cases = template_cases(LLAMA2_CHAT, "<s>", "</s>", [])
     out.append({"name": "llama2-chat-reference", "source": "Meta Llama-2-chat template (not in shared/)",
                 "has_template": True, "bos_token": "<s>", "eos_token": "</s>", "template": LLAMA2_CHAT,

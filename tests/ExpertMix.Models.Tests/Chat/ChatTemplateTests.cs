@@ -30,6 +30,7 @@ public sealed class ChatTemplateTests
             EosToken = ChatGolden.Str(template, "eos_token"),
             Tools = tools.ValueKind == JsonValueKind.Null ? null : tools.EnumerateArray().Select(x => (object?)x).ToList(),
             Extra = ChatGolden.Dict(conversation.GetProperty("extra")),
+            Now = ChatGolden.FixedNow,
         };
     }
 
@@ -47,7 +48,7 @@ public sealed class ChatTemplateTests
     public void Golden_covers_every_shipped_template_with_tools_reasoning_and_errors()
     {
         var names = ChatGolden.Templates.Where(t => t.GetProperty("has_template").GetBoolean()).Select(t => t.GetProperty("name").GetString()).ToList();
-        Assert.Equal(["llama3", "qwen3", "gemma3", "llama2-chat-reference"], names);
+        Assert.Equal(["llama3", "qwen3", "gemma3", "llama3.1-style-reference", "mistral-style-reference", "chatml-macro-style-reference", "llama2-chat-reference"], names);
         Assert.Contains(ChatGolden.Template("qwen3").GetProperty("cases").EnumerateArray(), c => c.GetProperty("name").GetString() == "tool_call_round_trip_agp");
         Assert.Equal("TemplateError", ChatGolden.Str(ChatGolden.Case("llama2-chat-reference", "non_alternating_agp"), "error_type"));
     }
