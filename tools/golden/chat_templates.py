@@ -375,7 +375,13 @@ def template_cases(template, bos, eos, extra_cases):
     for name, messages, extra in [(n, m, {}) for n, m in COMMON] + extra_cases:
         conversations[name] = {"messages": messages, "tools": extra.get("tools"),
                                "extra": {k: v for k, v in extra.items() if k != "tools"}}
-        for agp in ([False] if name == "assistant_last" else [True, False]):
+        if name == "assistant_last":
+            agps = [False]
+        elif name.startswith("random_"):
+            agps = [int(name[-2:]) % 2 == 0]
+        else:
+            agps = [True, False]
+        for agp in agps:
             variables = {"messages": messages, "tools": extra.get("tools"), "documents": None,
                          "add_generation_prompt": agp}
             if bos is not None:
@@ -389,10 +395,33 @@ def template_cases(template, bos, eos, extra_cases):
     return conversations, cases
 
 
+RANDOM_PIECES = ["Hello", " ", "  ", "\n", "\n\n", "\t", "é", "日本", "👋", "<think>", "</think>", "\"q\"", "{{ x }}",
+                 "{% if %}", "\\", "<tool_response>", "</tool_response>", "a b", "Ω", "\r\n", "\u00a0", "end."]
+
+
+def random_conversations(seed, count):
+    """Seeded random conversations: alternating or not, optional system, odd whitespace and markup in content."""
+    import random
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        def text():
+            return "".join(rng.choice(RANDOM_PIECES) for _ in range(rng.randint(0, 6)))
+        messages = [s(text())] if rng.random() < 0.4 else []
+        turns = rng.randint(1, 5)
+        alternate = rng.random() < 0.8
+        for t in range(turns):
+            role = ("user" if t % 2 == 0 else "assistant") if alternate else rng.choice(["user", "assistant", "system"])
+            messages.append({"role": role, "content": text()})
+        out.append((f"random_{i:02d}", messages, {}))
+    return out
+
+
 def shipped_templates():
     out = []
-    for folder, extra in [("tokenizers/llama2", []), ("tokenizers/llama3", []), ("tokenizers/qwen3", QWEN3_EXTRA),
-                          ("tokenizers/gemma3", GEMMA3_EXTRA), ("models/stories260K", [])]:
+    for folder, extra in [("tokenizers/llama2", []), ("tokenizers/llama3", random_conversations(3, 12)),
+                          ("tokenizers/qwen3", QWEN3_EXTRA + random_conversations(4, 12)),
+                          ("tokenizers/gemma3", GEMMA3_EXTRA + random_conversations(5, 12)), ("models/stories260K", [])]:
         path = os.path.join(SHARED, folder, "tokenizer_config.json")
         with open(path, encoding="utf-8") as f:
             cfg = json.load(f)
