@@ -116,6 +116,8 @@ public sealed class ChatTemplateTests
             Assert.Contains("tool_use, default", ex.Message, StringComparison.Ordinal);
             File.WriteAllText(path, """{"bos_token": null}""");
             Assert.Null(ChatTemplate.FromTokenizerConfig(path));
+            File.WriteAllText(Path.Combine(dir.FullName, "chat_template.jinja"), "{% for m in messages %}{{ m.role }}{% endfor %}\n");
+            Assert.Equal("user", ChatTemplate.FromTokenizerConfig(path)!.Render(new ChatTemplateInput([new ChatMessage("user", "x")])));
             File.WriteAllText(path, """{"chat_template": 5}""");
             Assert.Throws<InvalidDataException>(() => ChatTemplate.FromTokenizerConfig(path));
         }
