@@ -180,6 +180,9 @@ QWEN3_EXTRA = [
     ("enable_thinking_false", [u("Hi")], {"enable_thinking": False}),
     ("enable_thinking_true", [u("Hi")], {"enable_thinking": True}),
     ("system_not_first", [u("Hi"), s("late system"), a("ok")], {}),
+    ("assistant_content_none_with_tool_call", [
+        u("time?"), a(None, tool_calls=[{"type": "function", "function": {"name": "get_time", "arguments": {}}}]),
+    ], {"tools": [TIME_TOOL]}),
 ]
 
 GEMMA3_EXTRA = [
@@ -205,12 +208,179 @@ LLAMA2_CHAT = (
     "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}"
 )
 
+# Reference templates in the style of other popular models (written for this golden, not copied from a model card):
+# they exercise constructs the shipped templates do not (strftime_now, tojson(indent=4), loop.last, messages|length,
+# `is not defined`, nested namespaces, macros). jinja2 renders them, so their exact wording does not matter.
+LLAMA31_STYLE = """{{- bos_token }}
+{%- if custom_tools is defined %}
+    {%- set tools = custom_tools %}
+{%- endif %}
+{%- if not tools_in_user_message is defined %}
+    {%- set tools_in_user_message = true %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- set date_string = strftime_now("%d %b %Y") %}
+{%- endif %}
+{%- if not tools is defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- This block extracts the system message, so we can slot it into the right place. #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+
+{#- System message #}
+{{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+{%- if tools is not none %}
+    {{- "Environment: ipython\n" }}
+{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\n" }}
+{{- "Today Date: " + date_string + "\n\n" }}
+{%- if tools is not none and not tools_in_user_message %}
+    {{- "You have access to the following functions.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+
+{#- Custom tools are passed in a user message with some extra guidance #}
+{%- if tools_in_user_message and not tools is none %}
+    {#- Extract the first user message so we can plug it in here #}
+    {%- if messages | length != 0 %}
+        {%- set first_user_message = messages[0]['content']|trim %}
+        {%- set messages = messages[1:] %}
+    {%- else %}
+        {{- raise_exception("Cannot put tools in the first user message when there's no first user message!") }}
+{%- endif %}
+    {{- '<|start_header_id|>user<|end_header_id|>\n\n' -}}
+    {{- "Given the following functions, please respond with a JSON for a function call " }}
+    {{- "with its proper arguments that best answers the given prompt.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+    {{- first_user_message + "<|eot_id|>"}}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- elif 'tool_calls' in message %}
+        {%- if not message.tool_calls|length == 1 %}
+            {{- raise_exception("This model only supports single tool-calls at once!") }}
+        {%- endif %}
+        {%- set tool_call = message.tool_calls[0].function %}
+        {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+        {{- '{"name": "' + tool_call.name + '", ' }}
+        {{- '"parameters": ' }}
+        {{- tool_call.arguments | tojson }}
+        {{- "}" }}
+        {{- "<|eot_id|>" }}
+    {%- elif message.role == "tool" or message.role == "ipython" %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
+        {%- if message.content is mapping or message.content is iterable %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {{- message.content }}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+{%- endif %}
+"""
+
+MISTRAL_STYLE = """{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content'] %}
+    {%- set loop_messages = messages[1:] %}
+{%- else %}
+    {%- set loop_messages = messages %}
+{%- endif %}
+
+{{- bos_token }}
+{%- for message in loop_messages %}
+    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}
+        {{- raise_exception('After the optional system message, conversation roles must alternate user/assistant/user/assistant/...') }}
+    {%- endif %}
+    {%- if message['role'] == 'user' %}
+        {%- if loop.first and system_message is defined %}
+            {{- ' [INST] ' + system_message + '\n\n' + message['content'] + ' [/INST]' }}
+        {%- else %}
+            {{- ' [INST] ' + message['content'] + ' [/INST]' }}
+        {%- endif %}
+    {%- elif message['role'] == 'assistant' %}
+        {{- ' ' + message['content'] + eos_token}}
+    {%- else %}
+        {{- raise_exception('Only user and assistant roles are supported, with the exception of an initial optional system message!') }}
+    {%- endif %}
+{%- endfor %}
+"""
+
+CHATML_MACRO_STYLE = """{%- macro render_content(content) -%}
+    {%- if content is string -%}{{ content }}
+    {%- elif content is iterable -%}
+        {%- for part in content if part.type == 'text' -%}{{ part.text }}{% if not loop.last %} {% endif %}{%- endfor -%}
+    {%- endif -%}
+{%- endmacro -%}
+{%- set ns = namespace(sys_seen=false, turns=0) -%}
+{%- for message in messages -%}
+    {%- if message.role == 'system' -%}{%- set ns.sys_seen = true -%}{%- endif -%}
+    {%- if message.role in ['user', 'assistant'] -%}{%- set ns.turns = ns.turns + 1 -%}{%- endif -%}
+{%- endfor -%}
+{%- if not ns.sys_seen -%}
+<|im_start|>system
+You are a helpful assistant ({{ ns.turns }} turn{{ 's' if ns.turns != 1 }}).<|im_end|>
+{% endif -%}
+{%- for message in messages -%}
+<|im_start|>{{ message.role }}
+{{ render_content(message.content) | trim }}<|im_end|>
+{% endfor -%}
+{%- if add_generation_prompt -%}
+<|im_start|>assistant
+{% endif -%}
+"""
+
+LLAMA31_EXTRA = [
+    ("tools_in_user_message", [u("Weather in Paris?")], {"tools": [WEATHER_TOOL]}),
+    ("tools_in_system", [s("Sys"), u("Weather?")], {"tools": [WEATHER_TOOL], "tools_in_user_message": False}),
+    ("tool_call_and_result", [
+        u("Weather?"),
+        {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "get_weather",
+                                                                              "arguments": {"city": "Paris"}}}]},
+        {"role": "tool", "content": {"temp": 21}},
+        {"role": "ipython", "content": "plain"},
+    ], {"tools": [WEATHER_TOOL]}),
+    ("two_tool_calls_rejected", [u("x"), {"role": "assistant", "tool_calls": [
+        {"function": {"name": "a", "arguments": {}}}, {"function": {"name": "b", "arguments": {}}}]}], {}),
+    ("date_string_given", [u("Hi")], {"date_string": "01 Jan 2025"}),
+]
+
+CHATML_EXTRA = [
+    ("list_content", [{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image"},
+                                                    {"type": "text", "text": "b"}]}], {}),
+]
+
 
 def template_cases(template, bos, eos, extra_cases):
-    cases = []
-    conversations = [(n, m, {}) for n, m in COMMON] + extra_cases
-    for name, messages, extra in conversations:
-        agps = [False] if name == "assistant_last" else [True, False]
+    """(conversations, cases): each conversation stored once; each case renders one with or without the prompt."""
+    conversations, cases = {}, []
+    for name, messages, extra in [(n, m, {}) for n, m in COMMON] + extra_cases:
+        conversations[name] = {"messages": messages, "tools": extra.get("tools"),
+                               "extra": {k: v for k, v in extra.items() if k != "tools"}}
+        if name == "assistant_last":
+            agps = [False]
+        elif name.startswith("random_"):
+            agps = [int(name[-2:]) % 2 == 0]
+        else:
+            agps = [True, False]
         for agp in agps:
             variables = {"messages": messages, "tools": extra.get("tools"), "documents": None,
                          "add_generation_prompt": agp}
@@ -218,20 +388,40 @@ def template_cases(template, bos, eos, extra_cases):
                 variables["bos_token"] = bos
             if eos is not None:
                 variables["eos_token"] = eos
-            for k, v in extra.items():
-                if k != "tools":
-                    variables[k] = v
-            case = {"name": f"{name}{'_agp' if agp else ''}", "messages": messages, "add_generation_prompt": agp,
-                    "tools": extra.get("tools"), "extra": {k: v for k, v in extra.items() if k != "tools"}}
+            variables.update(conversations[name]["extra"])
+            case = {"name": f"{name}{'_agp' if agp else ''}", "conversation": name, "add_generation_prompt": agp}
             case.update(render(template, variables))
             cases.append(case)
-    return cases
+    return conversations, cases
+
+
+RANDOM_PIECES = ["Hello", " ", "  ", "\n", "\n\n", "\t", "é", "日本", "👋", "<think>", "</think>", "\"q\"", "{{ x }}",
+                 "{% if %}", "\\", "<tool_response>", "</tool_response>", "a b", "Ω", "\r\n", "\u00a0", "end."]
+
+
+def random_conversations(seed, count):
+    """Seeded random conversations: alternating or not, optional system, odd whitespace and markup in content."""
+    import random
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        def text():
+            return "".join(rng.choice(RANDOM_PIECES) for _ in range(rng.randint(0, 6)))
+        messages = [s(text())] if rng.random() < 0.4 else []
+        turns = rng.randint(1, 5)
+        alternate = rng.random() < 0.8
+        for t in range(turns):
+            role = ("user" if t % 2 == 0 else "assistant") if alternate else rng.choice(["user", "assistant", "system"])
+            messages.append({"role": role, "content": text()})
+        out.append((f"random_{i:02d}", messages, {}))
+    return out
 
 
 def shipped_templates():
     out = []
-    for folder, extra in [("tokenizers/llama2", []), ("tokenizers/llama3", []), ("tokenizers/qwen3", QWEN3_EXTRA),
-                          ("tokenizers/gemma3", GEMMA3_EXTRA), ("models/stories260K", [])]:
+    for folder, extra in [("tokenizers/llama2", []), ("tokenizers/llama3", random_conversations(3, 12)),
+                          ("tokenizers/qwen3", QWEN3_EXTRA + random_conversations(4, 12)),
+                          ("tokenizers/gemma3", GEMMA3_EXTRA + random_conversations(5, 12)), ("models/stories260K", [])]:
         path = os.path.join(SHARED, folder, "tokenizer_config.json")
         with open(path, encoding="utf-8") as f:
             cfg = json.load(f)
@@ -243,11 +433,20 @@ def shipped_templates():
             if not isinstance(template, str):
                 template = next(t["template"] for t in template if t["name"] == "default")
             entry["template"] = template
-            entry["cases"] = template_cases(template, bos, eos, extra)
+            entry["conversations"], entry["cases"] = template_cases(template, bos, eos, extra)
         out.append(entry)
+    for name, template, bos, eos, extra in [
+            ("llama3.1-style-reference", LLAMA31_STYLE, "<|begin_of_text|>", "<|eot_id|>", LLAMA31_EXTRA),
+            ("mistral-style-reference", MISTRAL_STYLE, "<s>", "</s>", []),
+            ("chatml-macro-style-reference", CHATML_MACRO_STYLE, None, "<|im_end|>", CHATML_EXTRA)]:
+        conversations, cases = template_cases(template, bos, eos, extra)
+        out.append({"name": name, "source": "reference template written for this golden (not in shared/)",
+                    "has_template": True, "bos_token": bos, "eos_token": eos, "template": template,
+                    "conversations": conversations, "cases": cases})
+    conversations, cases = template_cases(LLAMA2_CHAT, "<s>", "</s>", [])
     out.append({"name": "llama2-chat-reference", "source": "Meta Llama-2-chat template (not in shared/)",
                 "has_template": True, "bos_token": "<s>", "eos_token": "</s>", "template": LLAMA2_CHAT,
-                "cases": template_cases(LLAMA2_CHAT, "<s>", "</s>", [])})
+                "conversations": conversations, "cases": cases})
     return out
 
 
@@ -415,6 +614,60 @@ SNIPPETS = [
                                 "[{{ m.tool_calls|map(attribute='name')|join(',') }}]{% endif %}\n{% endfor %}",
      {"msgs": [{"role": "user", "content": " hi "}, {"role": "assistant", "content": "", "tool_calls": [
          {"name": "f", "arguments": {"x": 1}}, {"name": "g", "arguments": {}}]}]}),
+    # edge cases: lexer
+    ("lexer_nested_tags_line_starting", "{% if true %}\n  {% if true %}\n    x\n  {% endif %}\n{% endif %}\n  tail", {}),
+    ("lexer_tabs_and_comment_lines", "a\n\t{# c #}\n\t{%- if true %}\tb{% endif %}\n\t\tc", {}),
+    ("lexer_end_markers_inside_strings", "{{ '}}' ~ \"%}\" }}{% set q = '%}' %}{{ q }}{{ {'a': {'b': 1}} }}", {}),
+    ("lexer_comment_with_tags_inside", "x{# {{ a }} {% if %} #}y", {}),
+    ("lexer_multiline_tag", "{%\n  set x = [\n    1,\n    2,\n  ]\n%}\n{{ x\n|length }}", {}),
+    ("lexer_leading_newline_and_minus", "\n\n{%- if true -%}\n\nA\n\n{%- endif -%}\n\n", {}),
+    ("lexer_lone_braces_in_text", "{ a } {x}} %} #}", {}),
+    ("lexer_variable_minus_only_left", "a  {{- 'b' }}  c  {{ 'd' -}}  e", {}),
+    ("lexer_crlf_minus", "a \r\n {%- if true %}\r\nb\r\n{% endif -%}\r\n c", {}),
+    # edge cases: numbers and repr
+    ("float_repr_edges", "{{ 1e16 }} {{ 1e15 }} {{ 0.0001 }} {{ 0.00001 }} {{ -0.0 }} {{ 1.5e-10 }} {{ 123456789.123 }} "
+                         "{{ 2.5e300 * 10 }} {{ 1 / 7 }} {{ 100.0 }} {{ 3 * 1.1 }}", {}),
+    ("string_repr_edges", "{{ ['\\u200b', '\\xa0', '\\x7f', 'é', '\\U0001F600', '\\\\', '\"', \"'\"] }}", {}),
+    ("tojson_edges", "{{ '\\u2028\\x7f\\u00e9\\U0001F600'|tojson }} {{ {'k': [1, {'n': none}]}|tojson(indent='\\t') }} "
+                     "{{ 'é'|tojson(ensure_ascii=true) }} {{ {'b': 1, 'a': [2]}|tojson(sort_keys=true, indent=1) }}", {}),
+    ("int_float_mixing", "{{ 1 + 2.0 }} {{ 3 * 2 }} {{ 10 / 4 }} {{ 2 ** 0.5 }} {{ true + true }} {{ 5 // 2.0 }} {{ -5 % 3.0 }}", {}),
+    # edge cases: expressions
+    ("precedence_mix", "{{ not 1 in [1] }} {{ 'x' + 2 ~ 3 * 2 }} {{ 'a' ~ 'b' if false else 'c' }} {{ 2 * 3 ** 2 }} "
+                       "{{ -1|abs }} {{ (not true) or 'x' }} {{ 1 if 0 else 2 if 0 else 3 }}", {}),
+    ("is_not_with_argument", "{{ 3 is not divisibleby 2 }} {{ 'a' is not in 'xyz' }} {{ zz is not defined and true }}", {}),
+    ("undefined_comparisons", "{{ zz == none }} {{ zz != 1 }} {{ zz is none }} {{ zz|length }} {{ zz|list }} "
+                              "{% for x in zz %}never{% else %}empty{% endfor %} {{ zz ~ 'x' }} {{ 'a' in zz }}", {}),
+    ("undefined_arith_errors", "{{ zz + 1 }}", {}),
+    ("attribute_of_none_is_undefined", "[{{ n.x }}] [{{ n['x'] }}] [{{ 'abc'.nope }}] [{{ items.nope }}]", D),
+    ("list_in_and_tuple_eq", "{{ [1, 2] in [[1, 2], [3]] }} {{ (1, 2) == (1, 2) }} {{ [1, 2] == (1, 2) }} {{ 2.0 in [1, 2] }} "
+                             "{{ 'b' in ['a', 'b'] }}", {}),
+    ("string_method_edges", "{{ 'a b  c'.split(' ') }} {{ 'a,b,c'.split(',', maxsplit=1) }} {{ '  a b  '.rsplit(None, 1) }} "
+                            "{{ ' x '.strip(' x') }} {{ 'xXx'.lstrip('x') }} {{ 'é👋é'.find('é', 1) if false else 'é👋é'.find('é') }} "
+                            "{{ 'aaa'.replace('a', 'b', 1) }} {{ ''.split(',') }} {{ ''.split() }} {{ 'they\\'re bill\\'s 3rd'.title() }}", {}),
+    ("unicode_indexing", "{{ u[6] }} {{ u[-1] }} {{ u[:5] }} {{ u|reverse }} {{ u.find('👋') }} {{ u|upper }}", D),
+    ("trim_unicode_spaces", "[{{ '\\u3000\\xa0 a \\u200b'|trim }}] [{{ '\\x1c a \\x85'.strip() }}]", {}),
+    # edge cases: statements
+    ("set_block_with_filter", "{% set x | upper %}abc {{ 1 }}{% endset %}[{{ x }}]", {}),
+    ("for_loop_target_shadowing", "{% set x = 'outer' %}{% for x in [1, 2] %}{{ x }}{% endfor %}{{ x }}", {}),
+    ("nested_loop_outer_loop_access", "{% for a in [1, 2] %}{% set outer = loop %}{% for b in [1] %}{{ outer.index }}{{ loop.index }} {% endfor %}{% endfor %}", {}),
+    ("namespace_from_dict_and_print", "{% set ns = namespace({'a': 1}, b=2) %}{{ ns.a }}{{ ns.b }}{{ ns.c }}", {}),
+    ("macro_sees_globals_and_recursion", "{% macro f(n) %}{% if n > 0 %}{{ n }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(3) }} {{ name }}", D),
+    ("break_in_nested_loops", "{% for a in [1, 2, 3] %}{% for b in [1, 2, 3] %}{% if b == 2 %}{% break %}{% endif %}{{ a }}{{ b }} {% endfor %}{% endfor %}", {}),
+    ("loop_length_with_break_and_last", "{% for a in [1, 2, 3] %}{{ loop.length }}{{ loop.last }}{% if a == 2 %}{% break %}{% endif %};{% endfor %}", {}),
+    ("dict_items_tuples", "{{ m|items|list }} {{ m.items()|list }} {{ (m|dictsort(by='value', reverse=true))[0] }}",
+     {"m": {"b": 2, "a": 1, "c": 3}}),
+    ("scoping_if_false_in_loop_reads_outer", "{% set x = 1 %}{% for i in [1] %}{% if false %}{% set x = 2 %}{% endif %}{{ x }}"
+                                             "{% endfor %}", {}),
+    ("scoping_macro_sees_later_top_level_set", "{% set y = 1 %}{% macro m() %}{{ y }}{% endmacro %}{% set y = 5 %}{{ m() }}", {}),
+    ("scoping_macro_in_loop_closes_over_loop_var", "{% for i in [1, 2] %}{% macro m() %}{{ i }}{% endmacro %}{{ m() }}{% endfor %}",
+     {}),
+    ("undefined_element_of_empty_list_errors", "{{ messages[0].content }}", {"messages": []}),
+    ("undefined_attribute_of_none_chain_errors", "{{ n.x.y }}", D),
+    ("first_of_empty_errors", "{{ (messages|first).role }}", {"messages": []}),
+    ("undefined_attr_defined_test_on_dict", "{% if x.y is defined %}a{% else %}b{% endif %}", {"x": {}}),
+    ("recursive_macro_limit", "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", {}),
+    ("syntax_error_line_three", "a\nb\n{{ x |  }}", {}),
+    ("syntax_error_endfor_in_if", "{% if x %}\n{% endfor %}", {}),
     # errors
     ("syntax_error_unclosed_block", "{% if true %}never closed", {}),
     ("syntax_error_unknown_tag", "line1\n{% frobnicate %}", {}),

@@ -193,7 +193,7 @@ internal static partial class JinjaFilters
             case "escape" or "e":
                 return JinjaOps.ToStr(value).Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
                     .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&#34;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
-            case "abs": return value is double dv ? Math.Abs(dv) : value is long lv ? Math.Abs(lv) : throw JinjaOps.TypeError($"bad operand type for abs(): '{JinjaOps.TypeName(value)}'");
+            case "abs": return value is double dv ? Math.Abs(dv) : value is long lv ? (object)Math.Abs(lv) : throw JinjaOps.TypeError($"bad operand type for abs(): '{JinjaOps.TypeName(value)}'");
             case "round": return Round(value, a.Get(0, "precision", 0L), a.Get(1, "method", "common") as string);
             case "format": return PercentFormat(JinjaOps.ToStr(value), new JinjaList(positional));
             case "wordcount": return (long)Regex.Matches(JinjaOps.ToStr(value), @"\w+").Count;

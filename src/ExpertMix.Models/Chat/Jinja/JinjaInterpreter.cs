@@ -37,9 +37,13 @@ internal sealed partial class JinjaInterpreter
         }
     }
 
+    /// <summary>Deepest macro call chain (Python would raise RecursionError; we must not overflow the stack).</summary>
+    private const int MaxCallDepth = 100;
+
     private readonly DateTimeOffset _now;
     private object? _bodyValue;
     private int _loopDepth;
+    private int _callDepth;
 
     private JinjaInterpreter(DateTimeOffset now) => _now = now;
 
@@ -245,6 +249,11 @@ internal sealed partial class JinjaInterpreter
             var sb = new StringBuilder();
             int savedDepth = _loopDepth;
             _loopDepth = 0;
+            if (++_callDepth > MaxCallDepth)
+            {
+                _callDepth--;
+                throw new ChatTemplateException($"maximum recursion depth exceeded: macro '{name}' nested more than {MaxCallDepth} calls deep", ChatTemplateErrorKind.Type);
+            }
             try
             {
                 Exec(body, frame, sb);
@@ -252,6 +261,7 @@ internal sealed partial class JinjaInterpreter
             finally
             {
                 _loopDepth = savedDepth;
+                _callDepth--;
             }
             return sb.ToString();
         });

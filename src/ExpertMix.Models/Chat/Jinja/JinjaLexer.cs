@@ -331,7 +331,8 @@ internal sealed class JinjaLexer
         }
         else
         {
-            Add(TokenKind.Integer, text, long.Parse(clean, CultureInfo.InvariantCulture), start);
+            if (!long.TryParse(clean, NumberStyles.None, CultureInfo.InvariantCulture, out long value)) throw Error($"integer literal {text} is too large", start);
+            Add(TokenKind.Integer, text, value, start);
         }
         return i;
     }

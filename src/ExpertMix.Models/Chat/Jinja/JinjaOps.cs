@@ -48,7 +48,7 @@ internal static class JinjaOps
         null => "None",
         JinjaNamespace => "jinja2.utils.Namespace object",
         LoopContext => "jinja2.runtime.LoopContext object",
-        _ => $"'{TypeName(v)} object'",
+        _ => $"{TypeName(v)} object",
     };
 
     /// <summary>Python <c>str(v)</c> as printed by <c>{{ v }}</c>.</summary>
@@ -262,7 +262,7 @@ internal static class JinjaOps
         if (v is Undefined u) throw u.Fail();
         if (!IsNumber(v)) throw TypeError($"bad operand type for unary {op}: '{TypeName(v)}'");
         if (op == "+") return v is bool b ? (b ? 1L : 0L) : v;
-        return v is double d ? -d : -AsLong(v);
+        return v is double d ? -d : (object)(-AsLong(v));
     }
 
     /// <summary>Python <c>item in container</c>.</summary>
@@ -446,7 +446,7 @@ internal static class JinjaOps
                 {
                     var raw = e.GetRawText();
                     bool isInt = !raw.Contains('.', StringComparison.Ordinal) && !raw.Contains('e', StringComparison.OrdinalIgnoreCase);
-                    return isInt && e.TryGetInt64(out var l) ? l : e.GetDouble();
+                    return isInt && e.TryGetInt64(out var l) ? (object)l : e.GetDouble();
                 }
             case JsonValueKind.Array: return new JinjaList(e.EnumerateArray().Select(FromJson));
             default:

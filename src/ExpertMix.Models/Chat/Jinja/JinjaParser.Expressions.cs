@@ -126,6 +126,20 @@ internal sealed partial class JinjaParser
     private Expr ParseUnary(bool withFilter)
     {
         var t = Current;
+        if (++_depth > MaxNesting) throw Fail($"expression nested deeper than {MaxNesting} levels", t);
+        try
+        {
+            return ParseUnaryCore(withFilter);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private Expr ParseUnaryCore(bool withFilter)
+    {
+        var t = Current;
         Expr node;
         if (IsOp("-") || IsOp("+"))
         {

@@ -12,6 +12,10 @@ internal sealed partial class JinjaParser
     private readonly List<string[]> _endTokenStack = [];
     private readonly List<string> _tagStack = [];
     private int _index;
+    private int _depth;
+
+    /// <summary>Deepest expression or block nesting accepted (guards the recursive descent against stack overflow).</summary>
+    private const int MaxNesting = 200;
 
     private JinjaParser(List<Token> tokens) => _tokens = tokens;
 
@@ -140,6 +144,7 @@ internal sealed partial class JinjaParser
     {
         var t = Current;
         if (t.Kind != TokenKind.Name) throw Fail("tag name expected", t);
+        if (_tagStack.Count >= MaxNesting) throw Fail($"blocks nested deeper than {MaxNesting} levels", t);
         _tagStack.Add(t.Text);
         bool pop = true;
         try

@@ -8,11 +8,11 @@ namespace ExpertMix.Models.Chat.Jinja;
 internal sealed class Undefined
 {
     private readonly string? _hint;
-    private readonly string? _name;
+    private readonly object? _name;
     private readonly object? _obj;
     private readonly bool _hasObj;
 
-    private Undefined(string? hint, string? name, object? obj, bool hasObj)
+    private Undefined(string? hint, object? name, object? obj, bool hasObj)
     {
         _hint = hint;
         _name = name;
@@ -27,27 +27,24 @@ internal sealed class Undefined
     public static Undefined Variable(string name) => new(null, name, null, false);
 
     /// <summary>A missing attribute or item <paramref name="name"/> of <paramref name="obj"/>.</summary>
-    public static Undefined Attribute(object? obj, object? name) => new(null, name is string s ? s : JinjaOps.Repr(name), obj, true)
-    {
-        NameIsString = name is string,
-    };
+    public static Undefined Attribute(object? obj, object? name) => new(null, name, obj, true);
 
-    /// <summary>An undefined with a fixed message (the sandbox's unsafe-attribute error).</summary>
+    /// <summary>An undefined with a fixed message (the sandbox's unsafe-attribute error, empty first/last).</summary>
     public static Undefined WithHint(string hint, ChatTemplateErrorKind kind) => new(hint, null, null, false) { Kind = kind };
 
     private ChatTemplateErrorKind Kind { get; init; } = ChatTemplateErrorKind.Undefined;
 
-    private bool NameIsString { get; init; } = true;
-
-    /// <summary>The error raised when this value is used.</summary>
+    /// <summary>The error raised when this value is used (jinja2's <c>_undefined_message</c>).</summary>
     public string Message
     {
         get
         {
             if (_hint is not null) return _hint;
-            if (!_hasObj) return _name is null ? "value is undefined" : $"'{_name}' is undefined";
+            if (!_hasObj) return _name is null ? "value is undefined" : $"{JinjaOps.Repr(_name)} is undefined";
             string type = JinjaOps.ObjectTypeRepr(_obj);
-            return NameIsString ? $"{type} has no attribute '{_name}'" : $"{type} has no element {_name}";
+            return _name is string
+                ? $"{PyString.Repr(type)} has no attribute {JinjaOps.Repr(_name)}"
+                : $"{type} has no element {JinjaOps.Repr(_name)}";
         }
     }
 

@@ -91,7 +91,7 @@ internal static class PyString
                 if (i >= s.Length) break;
                 if (maxSplit >= 0 && r.Count == maxSplit)
                 {
-                    r.Add(RStrip(s[i..]));
+                    r.Add(s[i..]);
                     break;
                 }
                 int j = i;
@@ -128,7 +128,7 @@ internal static class PyString
                 if (i <= 0) break;
                 if (r.Count == maxSplit)
                 {
-                    r.Add(Strip(s[..i], null, true, false));
+                    r.Add(s[..i]);
                     break;
                 }
                 int j = i;
@@ -175,11 +175,31 @@ internal static class PyString
         return r;
     }
 
-    /// <summary>Python <c>str.upper()</c> (invariant mapping).</summary>
-    public static string Upper(string s) => s.ToUpperInvariant();
+    /// <summary>Python <c>str.upper()</c>: invariant mapping plus the full (one-to-many) mappings of ß and the Latin ligatures.</summary>
+    public static string Upper(string s)
+    {
+        var up = s.ToUpperInvariant();
+        if (!up.Any(c => c is 'ß' or (>= '\ufb00' and <= '\ufb06'))) return up;
+        var sb = new StringBuilder(up.Length + 4);
+        foreach (var c in up)
+        {
+            sb.Append(c switch
+            {
+                'ß' => "SS",
+                '\ufb00' => "FF",
+                '\ufb01' => "FI",
+                '\ufb02' => "FL",
+                '\ufb03' => "FFI",
+                '\ufb04' => "FFL",
+                '\ufb05' or '\ufb06' => "ST",
+                _ => c.ToString(),
+            });
+        }
+        return sb.ToString();
+    }
 
-    /// <summary>Python <c>str.lower()</c> (invariant mapping).</summary>
-    public static string Lower(string s) => s.ToLowerInvariant();
+    /// <summary>Python <c>str.lower()</c>: invariant mapping plus İ → i̇.</summary>
+    public static string Lower(string s) => s.Replace("\u0130", "i\u0307", StringComparison.Ordinal).ToLowerInvariant();
 
     /// <summary>Python <c>str.title()</c>: upper after a non-cased character, lower otherwise.</summary>
     public static string Title(string s)
