@@ -12,6 +12,7 @@ public static class Program
         var root = new System.CommandLine.RootCommand("ExpertMix: modular experts (LoRA, merging, X-LoRA, Transformer²) on a pure .NET tensor engine.");
         root.Add(BenchCommand.Create());
         root.Add(InspectCommand.Create());
+        root.Add(TokenizeCommand.Create());
         return root;
     }
 
