@@ -85,7 +85,7 @@ public static class TokenizeCommand
             Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
             ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
         });
-        var table = new Table().Border(TableBorder.Rounded).Title(new TableTitle(Markup.Escape(tokenizer.SourcePath)));
+        var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn(new TableColumn("#").RightAligned());
         table.AddColumn(new TableColumn("Id").RightAligned());
         table.AddColumn("Token");
@@ -94,7 +94,7 @@ public static class TokenizeCommand
             table.AddRow(i.ToString(CultureInfo.InvariantCulture), ids[i].ToString(CultureInfo.InvariantCulture), Markup.Escape(Visible(tokens[i])));
         }
         console.Write(table);
-        output.WriteLine($"{ids.Count} tokens, {Summary(tokenizer)}");
+        output.WriteLine($"{ids.Count} tokens; {tokenizer.SourcePath}: {Summary(tokenizer)}");
 
         static string Summary(Tokenizer t) => $"vocabulary {t.VocabSize.ToString("N0", CultureInfo.InvariantCulture)}"
             + (t.BosId is int b ? $", bos {b}" : "") + (t.EosId is int e ? $", eos {e}" : "");
