@@ -150,7 +150,7 @@ internal sealed class BpeModel
     }
 
     /// <summary>Splits into initial symbols (one per code point, with unk / byte fallback) and applies the merges.</summary>
-    internal int[] MergeWord(string w)
+    internal int[] MergeWord(string w, bool forceHeap = false)
     {
         var symbols = new List<int>(w.Length);
         int pendingUnk = -1;
@@ -193,7 +193,7 @@ internal sealed class BpeModel
         }
         if (pendingUnk >= 0) symbols.Add(pendingUnk);
         if (symbols.Count < 2) return [.. symbols];
-        return symbols.Count <= 64 ? MergeSmall(symbols) : MergeLarge(symbols);
+        return symbols.Count <= 64 && !forceHeap ? MergeSmall(symbols) : MergeLarge(symbols);
     }
 
     private bool TryAddBytes(string s, List<int> symbols)

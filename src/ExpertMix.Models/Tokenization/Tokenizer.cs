@@ -118,6 +118,12 @@ public sealed partial class Tokenizer
         return _addedByContent.TryGetValue(token, out var a) ? a.Id : _model.TokenToId(token);
     }
 
+    /// <summary>The BPE model (for tests and benchmarks of its internals).</summary>
+    internal BpeModel Model => _model;
+
+    /// <summary>The normalizer, if any.</summary>
+    internal INormalizer? Normalizer => _normalizer;
+
     /// <summary>True when <paramref name="id"/> is a special added token.</summary>
     public bool IsSpecial(int id) => _addedById.TryGetValue(id, out var a) && a.Special;
 }
