@@ -76,8 +76,7 @@ public sealed partial class Tokenizer
             var added = root.TryGetProperty("added_tokens", out var at) && at.ValueKind == JsonValueKind.Array ? p.AddedTokens(at) : [];
             var normalizer = p.Optional(root, "normalizer", p.Normalizer);
             var pre = p.Optional(root, "pre_tokenizer", p.PreTokenizer);
-            var tokenIds = new Func<string, int?>(s => added.FirstOrDefault(a => a.Content == s)?.Id ?? model.TokenToId(s));
-            var post = p.Optional(root, "post_processor", e => p.PostProcessor(e, tokenIds));
+            var post = p.Optional(root, "post_processor", p.PostProcessor);
             var decoder = p.Optional(root, "decoder", p.Decoder);
             var config = ReadConfig(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizerJsonPath))!, "tokenizer_config.json"));
             return new Tokenizer(tokenizerJsonPath, model, normalizer, pre, post, decoder, added, config);
