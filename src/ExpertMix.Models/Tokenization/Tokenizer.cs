@@ -34,6 +34,12 @@ public sealed partial class Tokenizer
     /// <summary>True when <see cref="Encode"/> with <see cref="SpecialTokens.Add"/> prepends <see cref="BosId"/>.</summary>
     public bool AddsBos { get; }
 
+    /// <summary>
+    /// tokenizer_config.json's add_bos_token (null when absent). Informational: <see cref="Encode"/> follows
+    /// tokenizer.json's post-processor, which Hugging Face keeps in line with this flag when it saves the files.
+    /// </summary>
+    public bool? ConfigAddBosToken { get; }
+
     /// <summary>Ids of the added tokens marked <c>special</c>, ascending.</summary>
     public IReadOnlyList<int> SpecialIds { get; }
 

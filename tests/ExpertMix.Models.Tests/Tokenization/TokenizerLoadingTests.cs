@@ -27,6 +27,7 @@ public sealed class TokenizerLoadingTests : IDisposable
         Assert.Equal(1, tok.BosId);
         Assert.Equal(2, tok.EosId);
         Assert.True(tok.AddsBos);
+        Assert.True(tok.ConfigAddBosToken);
         Assert.Equal(512, tok.VocabSize);
         Assert.Equal([0, 1, 2], tok.SpecialIds);
     }
@@ -60,6 +61,21 @@ public sealed class TokenizerLoadingTests : IDisposable
         }
         Assert.Null(tok.IdToToken(vocabSize));
         Assert.Null(tok.TokenToId("no such token "));
+    }
+
+    [SkippableFact]
+    public void Concurrent_encodes_share_the_word_cache_safely()
+    {
+        var tok = TokenizerFixtures.Load("tokenizers/llama3");
+        var rows = TokenizerFixtures.ReadJsonl("tokenizers/llama3/golden.jsonl");
+        var texts = rows.Select(r => r.GetProperty("text").GetString()!).ToArray();
+        var expected = rows.Select(r => TokenizerFixtures.Ints(r.GetProperty("ids"))).ToArray();
+        int mismatches = 0;
+        Parallel.For(0, texts.Length * 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            if (!tok.Encode(texts[i % texts.Length], SpecialTokens.None).SequenceEqual(expected[i % texts.Length])) Interlocked.Increment(ref mismatches);
+        });
+        Assert.Equal(0, mismatches);
     }
 
     [SkippableFact]
