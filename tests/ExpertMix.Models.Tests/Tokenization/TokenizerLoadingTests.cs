@@ -63,6 +63,22 @@ public sealed class TokenizerLoadingTests : IDisposable
         Assert.Null(tok.TokenToId("no such token "));
     }
 
+    [SkippableTheory]
+    [InlineData("gpt2")]
+    [InlineData("llama2")]
+    [InlineData("qwen3")]
+    [InlineData("gemma3")]
+    public void Odd_inputs_encode_without_errors_and_long_words_take_the_heap_path(string name)
+    {
+        var tok = TokenizerFixtures.Load("tokenizers/" + name);
+        // Lone surrogates cannot reach the Rust library; they are encoded as U+FFFD's UTF-8 bytes here.
+        Assert.NotEmpty(tok.Encode("a\uD800b\uDC00", SpecialTokens.None));
+        Assert.NotEmpty(tok.Encode("\0\u0001\u007f\u200b\ufeff", SpecialTokens.None));
+        string longWord = string.Concat(Enumerable.Repeat("abcdefghij", 3000));
+        var ids = tok.Encode(longWord, SpecialTokens.None);
+        Assert.Equal(longWord, tok.Decode(ids, SkipSpecial.No).TrimStart());
+    }
+
     [SkippableFact]
     public void Concurrent_encodes_share_the_word_cache_safely()
     {
