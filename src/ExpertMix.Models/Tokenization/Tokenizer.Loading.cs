@@ -35,6 +35,7 @@ public sealed partial class Tokenizer
         if (config.Bos is null && BosId is null && !config.FromConfigFile) BosId = FirstKnown("<s>", "<|begin_of_text|>", "<bos>", "<|endoftext|>");
         if (config.Eos is null && EosId is null && !config.FromConfigFile) EosId = FirstKnown("</s>", "<|end_of_text|>", "<eos>", "<|endoftext|>");
         AddsBos = BosId is int bos && before.Contains(bos);
+        ConfigAddBosToken = config.AddBos;
     }
 
     private int? FirstKnown(params string[] names)
@@ -47,7 +48,7 @@ public sealed partial class Tokenizer
     }
 
     /// <summary>bos/eos names from tokenizer_config.json (null = absent or null there).</summary>
-    private sealed record SpecialTokenConfig(string? Bos, string? Eos, bool FromConfigFile);
+    private sealed record SpecialTokenConfig(string? Bos, string? Eos, bool? AddBos, bool FromConfigFile);
 
     /// <summary>Loads a tokenizer.json; reads tokenizer_config.json beside it (bos_token, eos_token) when present.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -76,8 +77,7 @@ public sealed partial class Tokenizer
             var added = root.TryGetProperty("added_tokens", out var at) && at.ValueKind == JsonValueKind.Array ? p.AddedTokens(at) : [];
             var normalizer = p.Optional(root, "normalizer", p.Normalizer);
             var pre = p.Optional(root, "pre_tokenizer", p.PreTokenizer);
-            var tokenIds = new Func<string, int?>(s => added.FirstOrDefault(a => a.Content == s)?.Id ?? model.TokenToId(s));
-            var post = p.Optional(root, "post_processor", e => p.PostProcessor(e, tokenIds));
+            var post = p.Optional(root, "post_processor", p.PostProcessor);
             var decoder = p.Optional(root, "decoder", p.Decoder);
             var config = ReadConfig(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizerJsonPath))!, "tokenizer_config.json"));
             return new Tokenizer(tokenizerJsonPath, model, normalizer, pre, post, decoder, added, config);
@@ -139,11 +139,14 @@ public sealed partial class Tokenizer
 
     private static SpecialTokenConfig ReadConfig(string path)
     {
-        if (!File.Exists(path)) return new SpecialTokenConfig(null, null, false);
+        if (!File.Exists(path)) return new SpecialTokenConfig(null, null, null, false);
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            return new SpecialTokenConfig(TokenName(doc.RootElement, "bos_token"), TokenName(doc.RootElement, "eos_token"), true);
+            var root = doc.RootElement;
+            bool? addBos = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("add_bos_token", out var ab) && ab.ValueKind is JsonValueKind.True or JsonValueKind.False
+                ? ab.GetBoolean() : null;
+            return new SpecialTokenConfig(TokenName(root, "bos_token"), TokenName(root, "eos_token"), addBos, true);
         }
         catch (JsonException e)
         {

@@ -34,6 +34,12 @@ public sealed partial class Tokenizer
     /// <summary>True when <see cref="Encode"/> with <see cref="SpecialTokens.Add"/> prepends <see cref="BosId"/>.</summary>
     public bool AddsBos { get; }
 
+    /// <summary>
+    /// tokenizer_config.json's add_bos_token (null when absent). Informational: <see cref="Encode"/> follows
+    /// tokenizer.json's post-processor, which Hugging Face keeps in line with this flag when it saves the files.
+    /// </summary>
+    public bool? ConfigAddBosToken { get; }
+
     /// <summary>Ids of the added tokens marked <c>special</c>, ascending.</summary>
     public IReadOnlyList<int> SpecialIds { get; }
 
@@ -117,6 +123,12 @@ public sealed partial class Tokenizer
         ArgumentNullException.ThrowIfNull(token);
         return _addedByContent.TryGetValue(token, out var a) ? a.Id : _model.TokenToId(token);
     }
+
+    /// <summary>The BPE model (for tests and benchmarks of its internals).</summary>
+    internal BpeModel Model => _model;
+
+    /// <summary>The normalizer, if any.</summary>
+    internal INormalizer? Normalizer => _normalizer;
 
     /// <summary>True when <paramref name="id"/> is a special added token.</summary>
     public bool IsSpecial(int id) => _addedById.TryGetValue(id, out var a) && a.Special;

@@ -213,7 +213,7 @@ internal sealed class TokenizerJsonParser(string file)
 
     // ---- post-processor ----------------------------------------------------------------------------------------
 
-    public IPostProcessor PostProcessor(JsonElement el, Func<string, int?> tokenId)
+    public IPostProcessor PostProcessor(JsonElement el)
     {
         string type = TypeOf(el, "post_processor");
         switch (type)
@@ -221,7 +221,7 @@ internal sealed class TokenizerJsonParser(string file)
             case "ByteLevel":
                 return new IdentityPostProcessor();
             case "Sequence":
-                return new SequencePostProcessor(Array(el, "processors", "post_processor Sequence").Select(p => PostProcessor(p, tokenId)).ToList());
+                return new SequencePostProcessor(Array(el, "processors", "post_processor Sequence").Select(PostProcessor).ToList());
             case "TemplateProcessing":
                 return Template(el);
             case "BertProcessing":
