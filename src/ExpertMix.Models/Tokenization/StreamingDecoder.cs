@@ -26,6 +26,7 @@ public sealed class StreamingDecoder
     private readonly List<int> _ids = [];
     private int _prefixOffset;
     private int _readOffset;
+    private readonly StringBuilder _emitted = new();
 
     /// <summary>Creates a decoder over <paramref name="tokenizer"/>; <paramref name="mode"/> as in <see cref="Tokenizer.Decode"/>.</summary>
     public StreamingDecoder(Tokenizer tokenizer, SkipSpecial mode)
@@ -46,12 +47,24 @@ public sealed class StreamingDecoder
     }
 
     /// <summary>Returns whatever is still held back (possibly containing U+FFFD for bytes that never completed).</summary>
-    public string Flush() => Advance(force: true);
+    public string Flush()
+    {
+        string rest = Advance(force: true);
+        if (rest.Length > 0 || _readOffset == _ids.Count) return rest;
+        // A decoder rewrote text inside the window: fall back to the full decode when it extends what was emitted.
+        string full = _tokenizer.Decode(_ids, _mode);
+        if (!full.StartsWith(_emitted.ToString(), StringComparison.Ordinal)) return "";
+        rest = full[_emitted.Length..];
+        _emitted.Append(rest);
+        _prefixOffset = _readOffset = _ids.Count;
+        return rest;
+    }
 
     /// <summary>Forgets all ids (start a new stream).</summary>
     public void Reset()
     {
         _ids.Clear();
+        _emitted.Clear();
         _prefixOffset = 0;
         _readOffset = 0;
     }
@@ -68,6 +81,7 @@ public sealed class StreamingDecoder
         string delta = newText[prefixText.Length..];
         _prefixOffset = _readOffset;
         _readOffset = _ids.Count;
+        _emitted.Append(delta);
         return delta;
     }
 

@@ -1,4 +1,6 @@
-// BPE merge loops: the heap loop, the array loop and '▁' chunking all give the HF golden ids on whole SentencePiece texts.
+// BPE model: heap, array and '▁'-chunked merge loops vs HF golden ids on whole SentencePiece texts; prefix/suffix/unk rules.
+using ExpertMix.Models.Tokenization;
+
 namespace ExpertMix.Models.Tests.Tokenization;
 
 public sealed class BpeModelTests
@@ -32,5 +34,35 @@ public sealed class BpeModelTests
         }
         Assert.True(checkedRows > 100 && longRows > 20, $"only {checkedRows} rows ({longRows} long) were single words");
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(10)));
+    }
+
+    [Fact]
+    public void Continuing_subword_prefix_is_added_to_inner_symbols_and_dropped_from_merge_results()
+    {
+        // As the HF crate's test_bpe_with_continuing_subword_prefix: merges (a, ##b) → "ab", (ab, ##c) → "abc".
+        var vocab = new Dictionary<string, int> { ["a"] = 0, ["##b"] = 1, ["##c"] = 2, ["ab"] = 3, ["abc"] = 4, ["[UNK]"] = 5 };
+        var model = new BpeModel(vocab, [("a", "##b"), ("ab", "##c")], new BpeOptions("[UNK]", "##", null, false, false, false), "test");
+        Assert.Equal([3], model.MergeWord("ab"));
+        Assert.Equal([4], model.MergeWord("abc"));
+        Assert.Equal([0, 5], model.MergeWord("ax"));
+    }
+
+    [Fact]
+    public void End_of_word_suffix_is_added_to_the_last_symbol()
+    {
+        var vocab = new Dictionary<string, int> { ["a"] = 0, ["b</w>"] = 1, ["ab</w>"] = 2, ["b"] = 3 };
+        var model = new BpeModel(vocab, [("a", "b</w>")], new BpeOptions(null, null, "</w>", false, false, false), "test");
+        Assert.Equal([2], model.MergeWord("ab"));
+        Assert.Equal([0, 3, 1], model.MergeWord("abb"));
+    }
+
+    [Fact]
+    public void Unknown_characters_fuse_into_one_unk_only_when_fuse_unk_is_set()
+    {
+        var vocab = new Dictionary<string, int> { ["<unk>"] = 0, ["a"] = 1 };
+        var fused = new BpeModel(vocab, [], new BpeOptions("<unk>", null, null, true, false, false), "test");
+        var separate = new BpeModel(vocab, [], new BpeOptions("<unk>", null, null, false, false, false), "test");
+        Assert.Equal([1, 0, 1], fused.MergeWord("axyza"));
+        Assert.Equal([1, 0, 0, 0, 1], separate.MergeWord("axyza"));
     }
 }

@@ -68,4 +68,26 @@ public sealed class StreamingDecoderTests
         var hello = tok.Encode("Hello", SpecialTokens.None);
         Assert.Equal("Hello", string.Concat(hello.Select(d.Push)) + d.Flush());
     }
+
+    [Fact]
+    public void Decoders_that_strip_trailing_text_still_stream_to_the_full_decode()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "expertmix-stream-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string path = Path.Combine(dir, "tokenizer.json");
+            File.WriteAllText(path, """
+                {"model": {"type": "BPE", "vocab": {"a": 0, " ": 1, "b": 2}, "merges": []},
+                 "decoder": {"type": "Sequence", "decoders": [{"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 0, "stop": 1}]}}
+                """);
+            var tok = Tokenizer.FromFile(path);
+            foreach (int[] ids in new[] { new[] { 0, 1, 2 }, [0, 1], [0, 1, 1, 2, 1], [1, 1, 1] })
+                Assert.Equal(tok.Decode(ids, SkipSpecial.No), StreamingDecoder.StreamAll(tok, ids, SkipSpecial.No));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
