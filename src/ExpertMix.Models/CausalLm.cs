@@ -1,6 +1,7 @@
 // Loads a Hugging Face causal LM directory: config.json → architecture → weights through a WeightSource.
 using ExpertMix.Models.Gpt2;
 using ExpertMix.Models.Llama;
+using ExpertMix.Nn;
 using ExpertMix.Tensors;
 using ExpertMix.Tensors.IO;
 
@@ -53,6 +54,14 @@ public static class CausalLm
                 Warnings = [.. info.Warnings, .. unused.Select(n => $"{ws.Path}: unused tensor '{n}'")],
             };
         });
+        if (options.Packing == WeightPacking.Prefill)
+        {
+            foreach (var slot in model.Linears)
+            {
+                if (slot.Module is Linear l) l.EnablePacking();
+                else if (slot.Module is Conv1DLinear c) c.EnablePacking();
+            }
+        }
         return model;
     }
 
