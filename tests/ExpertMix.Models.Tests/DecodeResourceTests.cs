@@ -1,16 +1,16 @@
-// Cached decoding frees its intermediates itself: after warm-up a decode step takes no new buffer from the allocator.
+// Run serially (global pool counter, global thread count): decode frees its own intermediates; results do not depend on the thread count.
 using ExpertMix.Nn;
 using ExpertMix.Tensors;
 
 namespace ExpertMix.Models.Tests;
 
-[CollectionDefinition(nameof(SteadyStateDecodeTests), DisableParallelization = true)]
+[CollectionDefinition(nameof(DecodeResourceTests), DisableParallelization = true)]
 public sealed class SerialCollection
 {
 }
 
-[Collection(nameof(SteadyStateDecodeTests))]
-public class SteadyStateDecodeTests
+[Collection(nameof(DecodeResourceTests))]
+public class DecodeResourceTests
 {
     public static TheoryData<string> Models => TinyModels.All;
 
@@ -34,5 +34,27 @@ public class SteadyStateDecodeTests
             using var logits = model.Forward(one, ctx);   // no caller scope: the model must free its own intermediates
         }
         Assert.Equal(before, BufferPool.Shared.Allocations);
+    }
+
+    [Theory]
+    [InlineData("tiny-llama")]
+    [InlineData("tiny-gpt2")]
+    public void Logits_are_bit_identical_for_one_and_three_threads(string name)
+    {
+        using var model = CausalLm.Load(TinyModels.Dir(name));
+        var ids = TinyModels.Reference(name)["input_ids"].ToInt64();
+        int saved = Engine.Threads;
+        try
+        {
+            Engine.Threads = 1;
+            var one = ModelRunner.Logits(model, ids);
+            Engine.Threads = 3;
+            var three = ModelRunner.Logits(model, ids);
+            ExpertMix.Testing.TensorAssert.BitEqual(one, three, $"{name} logits, 1 vs 3 threads");
+        }
+        finally
+        {
+            Engine.Threads = saved;
+        }
     }
 }
