@@ -40,20 +40,31 @@ public static class CausalLm
         using var source = SafetensorsSource.Open(directory);
         var ws = WeightSource.FromCheckpoint(source, options.DType);
         var gen = GenerationIds.Load(System.IO.Path.Combine(directory, "generation_config.json"));
-        var model = Build(raw, architecture, ws, info =>
+        IReadOnlyList<string> unused = [];
+        ICausalLm model;
+        try
         {
-            var unused = ws.UnusedNames();
-            if (unused.Count > 0 && options.UnusedTensors == UnusedTensorPolicy.Error)
+            model = Build(raw, architecture, ws, info =>
             {
-                throw new InvalidDataException($"{ws.Path}: {unused.Count} tensor(s) not used by {architecture}: {string.Join(", ", unused)}");
-            }
-            return info with
-            {
-                BosTokenId = gen.Bos ?? info.BosTokenId,
-                EosTokenIds = gen.Eos.Count > 0 ? gen.Eos : info.EosTokenIds,
-                Warnings = [.. info.Warnings, .. unused.Select(n => $"{ws.Path}: unused tensor '{n}'")],
-            };
-        });
+                unused = ws.UnusedNames();
+                return info with
+                {
+                    BosTokenId = gen.Bos ?? info.BosTokenId,
+                    EosTokenIds = gen.Eos.Count > 0 ? gen.Eos : info.EosTokenIds,
+                    Warnings = [.. info.Warnings, .. unused.Select(n => $"{ws.Path}: unused tensor '{n}'")],
+                };
+            });
+        }
+        catch
+        {
+            ws.DisposeHandedOut();
+            throw;
+        }
+        if (unused.Count > 0 && options.UnusedTensors == UnusedTensorPolicy.Error)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"{ws.Path}: {unused.Count} tensor(s) not used by {architecture}: {string.Join(", ", unused)}");
+        }
         if (options.Packing == WeightPacking.Prefill)
         {
             foreach (var slot in model.Linears)

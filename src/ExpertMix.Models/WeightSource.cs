@@ -84,6 +84,16 @@ public sealed class WeightSource
         lock (_state) return _state.Source.Names.Where(n => !_state.Used.Contains(n)).ToArray();
     }
 
+    /// <summary>Disposes every tensor handed out so far (a failed load releases what it had mapped or converted).</summary>
+    public void DisposeHandedOut()
+    {
+        lock (_state)
+        {
+            foreach (var t in _state.Handed) t.Dispose();
+            _state.Handed.Clear();
+        }
+    }
+
     private Tensor? Load(string name, int[] shape, bool optional)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -129,6 +139,7 @@ public sealed class WeightSource
         t.Name = full;
         lock (_state)
         {
+            _state.Handed.Add(t);
             _state.Used.Add(full);
             _state.Requested.Add(new ManifestEntry(full, expected, t.DType, optional));
         }
@@ -142,5 +153,6 @@ public sealed class WeightSource
         public DType MetaDType { get; } = metaDType;
         public HashSet<string> Used { get; } = new(StringComparer.Ordinal);
         public List<ManifestEntry> Requested { get; } = [];
+        public List<Tensor> Handed { get; } = [];
     }
 }
