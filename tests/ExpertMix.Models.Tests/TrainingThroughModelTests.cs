@@ -91,6 +91,21 @@ public class TrainingThroughModelTests
         Assert.Equal(before, ModelRunner.Logits(llama, ids));
     }
 
+    [Fact]
+    public void Conv1d_projections_expose_the_checkpoint_weight_transposed_to_out_by_in()
+    {
+        using var gpt = CausalLm.Load(TinyModels.Dir("tiny-gpt2"));
+        var cAttn = gpt.Linears[0].Module;
+        Assert.Equal((64, 192), (cAttn.InFeatures, cAttn.OutFeatures));
+        using var effective = cAttn.EffectiveWeight();
+        Assert.Equal(new Shape(192, 64), effective.Shape);
+        Assert.Null(cAttn.DeltaWeight());
+        using var file = Tensors.IO.SafetensorsFile.Open(Path.Combine(TinyModels.Dir("tiny-gpt2"), "model.safetensors"));
+        using var stored = file.GetTensor("transformer.h.0.attn.c_attn.weight");   // [in, out] = [64, 192]
+        using var storedT = stored.Transpose(0, 1);
+        Assert.Equal(storedT.Contiguous().ToArray(), effective.ToArray());
+    }
+
     private sealed class ScaledLinear(ILinearLike inner, float scale) : ILinearLike
     {
         public string ModulePath => inner.ModulePath;
