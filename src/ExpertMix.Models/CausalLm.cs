@@ -1,6 +1,7 @@
 // Loads a Hugging Face causal LM directory: config.json → architecture → weights through a WeightSource.
 using ExpertMix.Models.Gpt2;
 using ExpertMix.Models.Llama;
+using ExpertMix.Nn;
 using ExpertMix.Tensors;
 using ExpertMix.Tensors.IO;
 
@@ -39,20 +40,39 @@ public static class CausalLm
         using var source = SafetensorsSource.Open(directory);
         var ws = WeightSource.FromCheckpoint(source, options.DType);
         var gen = GenerationIds.Load(System.IO.Path.Combine(directory, "generation_config.json"));
-        var model = Build(raw, architecture, ws, info =>
+        IReadOnlyList<string> unused = [];
+        ICausalLm model;
+        try
         {
-            var unused = ws.UnusedNames();
-            if (unused.Count > 0 && options.UnusedTensors == UnusedTensorPolicy.Error)
+            model = Build(raw, architecture, ws, info =>
             {
-                throw new InvalidDataException($"{ws.Path}: {unused.Count} tensor(s) not used by {architecture}: {string.Join(", ", unused)}");
+                unused = ws.UnusedNames();
+                return info with
+                {
+                    BosTokenId = gen.Bos ?? info.BosTokenId,
+                    EosTokenIds = gen.Eos.Count > 0 ? gen.Eos : info.EosTokenIds,
+                    Warnings = [.. info.Warnings, .. unused.Select(n => $"{ws.Path}: unused tensor '{n}'")],
+                };
+            });
+        }
+        catch
+        {
+            ws.DisposeHandedOut();
+            throw;
+        }
+        if (unused.Count > 0 && options.UnusedTensors == UnusedTensorPolicy.Error)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"{ws.Path}: {unused.Count} tensor(s) not used by {architecture}: {string.Join(", ", unused)}");
+        }
+        if (options.Packing == WeightPacking.Prefill)
+        {
+            foreach (var slot in model.Linears)
+            {
+                if (slot.Module is Linear l) l.EnablePacking();
+                else if (slot.Module is Conv1DLinear c) c.EnablePacking();
             }
-            return info with
-            {
-                BosTokenId = gen.Bos ?? info.BosTokenId,
-                EosTokenIds = gen.Eos.Count > 0 ? gen.Eos : info.EosTokenIds,
-                Warnings = [.. info.Warnings, .. unused.Select(n => $"{ws.Path}: unused tensor '{n}'")],
-            };
-        });
+        }
         return model;
     }
 

@@ -90,6 +90,16 @@ public sealed class WeightSource
         lock (_state) return _state.Source.Names.Where(n => !_state.Used.Contains(n)).ToArray();
     }
 
+    /// <summary>Disposes every tensor handed out so far (a failed load releases what it had mapped or converted).</summary>
+    public void DisposeHandedOut()
+    {
+        lock (_state)
+        {
+            foreach (var t in _state.Handed) t.Dispose();
+            _state.Handed.Clear();
+        }
+    }
+
     private Tensor? Load(string name, int[] shape, bool optional)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -113,6 +123,7 @@ public sealed class WeightSource
                 r = converted;
             }
             r.Name = full;
+            lock (_state) _state.Handed.Add(r);
             return TensorScope.Forget(r);
         }
         if (src is null)
@@ -153,6 +164,7 @@ public sealed class WeightSource
         t.Name = full;
         lock (_state)
         {
+            _state.Handed.Add(t);
             _state.Used.Add(full);
             _state.Requested.Add(new ManifestEntry(full, expected, t.DType, optional));
         }
@@ -167,5 +179,6 @@ public sealed class WeightSource
         public HashSet<string> Used { get; } = new(StringComparer.Ordinal);
         public List<ManifestEntry> Requested { get; } = [];
         public Rng? Random { get; init; }
+        public List<Tensor> Handed { get; } = [];
     }
 }

@@ -63,7 +63,7 @@ public sealed class KvCache : IDisposable
     /// <paramref name="layer"/> and returns views of the filled part [B, Hkv, Length + T, Dh] (caller disposes the views).
     /// </summary>
     /// <exception cref="ArgumentException">Shapes do not match the cache.</exception>
-    /// <exception cref="InvalidOperationException">The cache would overflow <see cref="MaxLength"/>.</exception>
+    /// <exception cref="InvalidOperationException">The cache would overflow <see cref="MaxLength"/>, or k/v require grad while grad mode is on (the cache would silently cut their gradient).</exception>
     public (Tensor Keys, Tensor Values) Append(int layer, Tensor k, Tensor v)
     {
         ArgumentNullException.ThrowIfNull(k);
@@ -72,6 +72,10 @@ public sealed class KvCache : IDisposable
         if (k.Rank != 4 || k.Size(0) != Batch || k.Size(1) != KvHeads || k.Size(3) != HeadDim || v.Shape != k.Shape)
         {
             throw new ArgumentException($"KV cache append: k {k.Shape}, v {v.Shape} must be [{Batch}, {KvHeads}, T, {HeadDim}]", nameof(k));
+        }
+        if (Autograd.IsEnabled && (k.RequiresGrad || v.RequiresGrad))
+        {
+            throw new InvalidOperationException("KV cache append of keys/values that require grad: the cache does not propagate gradients; run training forwards without a cache (or under Autograd.NoGrad)");
         }
         int t = k.Size(2);
         if (Length + t > MaxLength) throw new InvalidOperationException($"KV cache overflow: {Length} cached + {t} new > capacity {MaxLength}");

@@ -1,4 +1,6 @@
 // A named, replaceable place for one projection, so adapters can wrap linears without touching model files.
+using ExpertMix.Tensors;
+
 namespace ExpertMix.Nn;
 
 /// <summary>
@@ -38,7 +40,7 @@ public sealed class LinearSlot
     }
 
     /// <summary>Forwards through the current module.</summary>
-    public ExpertMix.Tensors.Tensor Forward(ExpertMix.Tensors.Tensor x, ForwardContext ctx) => _module.Forward(x, ctx);
+    public Tensor Forward(Tensor x, ForwardContext ctx) => _module.Forward(x, ctx);
 
     /// <summary>Disposes the current module when it is disposable (called by the owning model).</summary>
     public void DisposeModule() => (_module as IDisposable)?.Dispose();

@@ -106,15 +106,16 @@ public sealed class LoaderErrorTests : IDisposable
     public void An_unused_tensor_is_a_warning_by_default_and_an_error_in_strict_mode()
     {
         var dir = Copy("tiny-qwen3");
-        EditWeights(dir, ts => [.. ts, ("model.layers.0.self_attn.rotary_emb.inv_freq", Tensor.Zeros(new Shape(16)))]);
+        EditWeights(dir, ts => [.. ts, ("model.layers.0.self_attn.rotary_emb.inv_freq", Tensor.Zeros(new Shape(16))), ("model.layers.0.mlp.extra_proj.weight", Tensor.Zeros(new Shape(4, 64)))]);
         using (var model = CausalLm.Load(dir))
         {
             var w = Assert.Single(model.Info.Warnings);
-            Assert.Contains("'model.layers.0.self_attn.rotary_emb.inv_freq'", w);
+            Assert.Contains("'model.layers.0.mlp.extra_proj.weight'", w);   // rotary_emb.inv_freq is a declared, ignored buffer
         }
         var e = Assert.Throws<InvalidDataException>(() => CausalLm.Load(dir, LoadOptions.Strict));
         Assert.Contains("model.safetensors", e.Message);
-        Assert.Contains("model.layers.0.self_attn.rotary_emb.inv_freq", e.Message);
+        Assert.Contains("model.layers.0.mlp.extra_proj.weight", e.Message);
+        Assert.DoesNotContain("inv_freq", e.Message);
     }
 
     [Fact]

@@ -106,6 +106,17 @@ public class TinyModelParityTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("tiny-gpt2")]
+    [InlineData("tiny-qwen2")]
+    public void Prepacked_weights_give_bit_identical_logits(string name)
+    {
+        var ids = TinyModels.Reference(name)["input_ids"].ToInt64();
+        using var plain = CausalLm.Load(TinyModels.Dir(name));
+        using var packed = CausalLm.Load(TinyModels.Dir(name), new LoadOptions(Packing: WeightPacking.Prefill));
+        TensorAssert.BitEqual(ModelRunner.Logits(plain, ids), ModelRunner.Logits(packed, ids), $"{name} packed vs unpacked");
+    }
+
     [Fact]
     public void F16_weights_are_kept_in_f16_and_compute_like_their_f32_widening()
     {

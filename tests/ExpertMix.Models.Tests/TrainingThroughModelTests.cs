@@ -41,6 +41,30 @@ public class TrainingThroughModelTests
     }
 
     [Fact]
+    public void With_a_frozen_base_only_the_trainable_parameter_gets_a_gradient_and_eval_forwards_are_unchanged()
+    {
+        using var model = CausalLm.Load(TinyModels.Dir("tiny-llama"), new LoadOptions(DType: DTypePolicy.F32));
+        var ids = TinyModels.Reference("tiny-llama")["input_ids"].ToInt64();
+        var before = ModelRunner.Logits(model, ids);
+        var trainable = model.NamedParameters().Single(p => p.Path == "model.layers.1.self_attn.q_proj.weight").Param;
+        trainable.RequiresGrad = true;
+        using (var scope = TensorScope.Begin())
+        {
+            using var input = ModelRunner.Ids([ids]);
+            var logits = model.Forward(input, new ForwardContext { Mode = ForwardMode.Train });
+            var loss = Ops.Sum(logits);
+            loss.Backward();
+        }
+        Assert.NotNull(trainable.Grad);
+        Assert.Contains(trainable.Grad!.ToArray(), g => g != 0);
+        Assert.All(model.NamedParameters().Where(p => !ReferenceEquals(p.Param, trainable)), p => Assert.Null(p.Param.Grad));
+        trainable.Grad.Dispose();
+        trainable.Grad = null;
+        trainable.RequiresGrad = false;
+        Assert.Equal(before, ModelRunner.Logits(model, ids));
+    }
+
+    [Fact]
     public void Every_projection_is_reachable_through_a_replaceable_slot_named_by_its_hf_path()
     {
         using var llama = CausalLm.Load(TinyModels.Dir("tiny-llama"));
@@ -65,6 +89,21 @@ public class TrainingThroughModelTests
         slot.Module = original;
         for (int i = 0; i < before.Length; i++) Assert.Equal(2 * before[i], after[i], 4);
         Assert.Equal(before, ModelRunner.Logits(llama, ids));
+    }
+
+    [Fact]
+    public void Conv1d_projections_expose_the_checkpoint_weight_transposed_to_out_by_in()
+    {
+        using var gpt = CausalLm.Load(TinyModels.Dir("tiny-gpt2"));
+        var cAttn = gpt.Linears[0].Module;
+        Assert.Equal((64, 192), (cAttn.InFeatures, cAttn.OutFeatures));
+        using var effective = cAttn.EffectiveWeight();
+        Assert.Equal(new Shape(192, 64), effective.Shape);
+        Assert.Null(cAttn.DeltaWeight());
+        using var file = Tensors.IO.SafetensorsFile.Open(Path.Combine(TinyModels.Dir("tiny-gpt2"), "model.safetensors"));
+        using var stored = file.GetTensor("transformer.h.0.attn.c_attn.weight");   // [in, out] = [64, 192]
+        using var storedT = stored.Transpose(0, 1);
+        Assert.Equal(storedT.Contiguous().ToArray(), effective.ToArray());
     }
 
     private sealed class ScaledLinear(ILinearLike inner, float scale) : ILinearLike

@@ -36,6 +36,22 @@ public class KvCacheTests
         Assert.Throws<ArgumentException>(() => cache.Append(1, Tensor.Zeros(new Shape(1, 3, 1, 4)), Tensor.Zeros(new Shape(1, 3, 1, 4))));
     }
 
+    [Fact]
+    public void Appending_keys_that_require_grad_fails_instead_of_silently_cutting_the_gradient()
+    {
+        using var cache = new KvCache(1, 1, 1, 4, 2);
+        using var k = Tensor.Zeros(new Shape(1, 1, 1, 2));
+        k.RequiresGrad = true;
+        var e = Assert.Throws<InvalidOperationException>(() => cache.Append(0, k, k));
+        Assert.Contains("gradient", e.Message);
+        using (Autograd.NoGrad())
+        {
+            var (a, b) = cache.Append(0, k, k);
+            a.Dispose();
+            b.Dispose();
+        }
+    }
+
     [Theory]
     [InlineData(1, 4, 2, 1)]
     [InlineData(2, 4, 1, 1)]

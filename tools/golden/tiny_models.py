@@ -243,7 +243,7 @@ MODELS = [
                            "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "bos_token_id": 0,
                            "eos_token_id": 0, "tie_word_embeddings": True, "torch_dtype": "float32"}, "F32", 1),
     ("tiny-llama", "llama", dict(LLAMA_BASE, architectures=["LlamaForCausalLM"], model_type="llama",
-                                 num_key_value_heads=2, tie_word_embeddings=False, attention_bias=False, mlp_bias=False,
+                                 num_key_value_heads=2, tie_word_embeddings=False, attention_bias=True, mlp_bias=True,
                                  rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
                                                "high_freq_factor": 4.0, "original_max_position_embeddings": 64}), "F32", 2),
     ("tiny-qwen2", "qwen2", dict(LLAMA_BASE, architectures=["Qwen2ForCausalLM"], model_type="qwen2",

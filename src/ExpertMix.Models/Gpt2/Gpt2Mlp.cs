@@ -33,7 +33,7 @@ public sealed class Gpt2Mlp : IModule, IDisposable
     {
         var up = CFc.Forward(x, ctx);                         // [B, T, I]
         var act = _tanh ? Ops.GeluTanh(up) : Ops.Gelu(up);    // [B, T, I]
-        return CProj.Forward(act, ctx);                             // [B, T, C]
+        return CProj.Forward(act, ctx);                       // [B, T, C]
     }
 
     /// <summary>A Conv1D named <c>{prefix}{name}</c>: stored weight [in, out] and bias [out].</summary>

@@ -29,6 +29,7 @@ public sealed class LlamaAttention : IModule, IDisposable
         KProj = new LinearSlot(LlamaMlp.LoadLinear(ws, "k_proj", hkv * dh, c, config.QkvBias));   // W [Hkv·Dh, C]
         VProj = new LinearSlot(LlamaMlp.LoadLinear(ws, "v_proj", hkv * dh, c, config.QkvBias));   // W [Hkv·Dh, C]
         OProj = new LinearSlot(LlamaMlp.LoadLinear(ws, "o_proj", c, h * dh, config.OutputBias));  // W [C, H·Dh]
+        ws.DeclareConsumed("rotary_emb.inv_freq");   // a buffer older conversions saved; transformers ignores it too
         if (config.QkNorm)
         {
             _qNorm = new RmsNorm(ws.FullName("q_norm"), ws.Get("q_norm.weight", dh), (float)config.RmsNormEps);  // [Dh]

@@ -36,7 +36,7 @@ public sealed class LlamaMlp : IModule, IDisposable
         var gate = GateProj.Forward(x, ctx);   // [B, T, I]
         var up = UpProj.Forward(x, ctx);       // [B, T, I]
         var act = Ops.SwiGlu(gate, up);        // [B, T, I]
-        return DownProj.Forward(act, ctx);           // [B, T, C]
+        return DownProj.Forward(act, ctx);     // [B, T, C]
     }
 
     /// <summary>A <see cref="Linear"/> named <c>{prefix}{name}</c> with weight [out, in] and, when <paramref name="bias"/>, a bias [out].</summary>
