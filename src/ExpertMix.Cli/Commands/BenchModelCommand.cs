@@ -43,6 +43,9 @@ internal static class BenchModelCommand
         var clock = Stopwatch.StartNew();
         using var model = Load(a);
         double loadSeconds = clock.Elapsed.TotalSeconds;
+        // Random presets are drawn in f32 and converted: drop those pooled temporaries so RSS reflects the model.
+        BufferPool.Shared.Trim();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         var info = model.Info;
         if (Math.Max(a.Prefill, a.Prompt + a.Decode) > info.MaxPositions)
         {
