@@ -61,7 +61,8 @@ internal static class BenchModelCommand
         int[] promptIds = RandomIds(rng, a.Prompt, info.VocabSize);
         using var noGrad = Autograd.NoGrad();
         using (var cache = model.CreateCache(1, a.Prefill)) Prefill(model, cache, prefillIds); // warm-up (JIT, packing, pools)
-        double prefillMs = Median(a.Reps, () =>
+        var gate = new ContentionGate();
+        double prefillMs = gate.MedianMs(a.Reps, () =>
         {
             using var cache = model.CreateCache(1, a.Prefill);
             var sw = Stopwatch.StartNew();
@@ -69,7 +70,7 @@ internal static class BenchModelCommand
             return sw.Elapsed.TotalMilliseconds;
         });
         Decode(model, promptIds, Math.Min(8, a.Decode)); // warm-up of the one-token path
-        double decodeMs = Median(a.Reps, () => Decode(model, promptIds, a.Decode));
+        double decodeMs = gate.MedianMs(a.Reps, () => Decode(model, promptIds, a.Decode));
         long peakRss = Memory.Peak();
         double triadGbs = MeasureTriad();
 
@@ -101,6 +102,8 @@ internal static class BenchModelCommand
             ["peak_rss_bytes"] = peakRss,
             ["peak_rss_over_weights_plus_kv"] = Math.Round((double)peakRss / (weightBytes + kvBytes), 3),
             ["reps"] = a.Reps,
+            ["discarded_reps"] = gate.Discarded,
+            ["contaminated_reps"] = gate.Contaminated,
         };
         if (a.Json)
         {
@@ -170,14 +173,6 @@ internal static class BenchModelCommand
         using var input = Tensor.FromInts(ids, new Shape(1, ids.Length));
         using var logits = model.Forward(input, ctx); // [1, 1, V]
         return System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.Span);
-    }
-
-    private static double Median(int reps, Func<double> run)
-    {
-        var times = new double[reps];
-        for (int i = 0; i < reps; i++) times[i] = run();
-        Array.Sort(times);
-        return reps % 2 == 1 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
     }
 
     private static double MeasureTriad()
