@@ -43,7 +43,7 @@ public static class Par
     /// <summary>
     /// Calls <paramref name="body"/>(start, end) over [0, <paramref name="count"/>) split into exactly
     /// min(<paramref name="chunks"/>, count) contiguous chunks (chunk c is [count·c/chunks, count·(c+1)/chunks)),
-    /// running them in parallel. The split depends only on the arguments.
+    /// claimed by at most <see cref="Engine.Threads"/> threads. The split depends only on the arguments.
     /// </summary>
     public static void ForThreads(int count, int chunks, Action<int, int> body)
     {

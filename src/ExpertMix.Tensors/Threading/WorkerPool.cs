@@ -25,10 +25,11 @@ internal sealed class WorkerPool
     // its look at an old job can only find that job's chunks all claimed.
     private Job? _current;
 
-    private sealed class Job(Action<int> body, int chunks)
+    private sealed class Job(Action<int> body, int chunks, int helpers)
     {
         public readonly Action<int> Body = body;
         public readonly int Chunks = chunks;
+        public readonly int Helpers = helpers;
         public int Next;
         public int Pending = chunks;
         public Exception? Error;
@@ -37,7 +38,7 @@ internal sealed class WorkerPool
     /// <summary>The process-wide pool.</summary>
     public static WorkerPool Shared { get; } = new();
 
-    /// <summary>Runs <paramref name="job"/>(c) for every c in [0, <paramref name="chunks"/>) on up to <paramref name="chunks"/> threads and returns when all are done.</summary>
+    /// <summary>Runs <paramref name="job"/>(c) for every c in [0, <paramref name="chunks"/>) on up to min(chunks, <see cref="Engine.Threads"/>) threads and returns when all are done.</summary>
     /// <remarks>If chunks throw, the first exception is rethrown here (with its stack) after every chunk has finished.</remarks>
     public void Run(int chunks, Action<int> job)
     {
@@ -48,8 +49,10 @@ internal sealed class WorkerPool
         }
         try
         {
-            EnsureWorkers(chunks - 1);
-            var current = new Job(job, chunks);
+            // At most Engine.Threads threads work on a job (the caller plus helpers); extra chunks are claimed as threads free up.
+            int helpers = Math.Min(chunks, Engine.Threads) - 1;
+            EnsureWorkers(helpers);
+            var current = new Job(job, chunks, helpers);
             Volatile.Write(ref _current, current);
             Interlocked.Increment(ref _generation);
             if (Volatile.Read(ref _sleepers) > 0)
@@ -105,8 +108,8 @@ internal sealed class WorkerPool
         while (true)
         {
             seen = WaitForJob(seen);
-            // Only as many workers as the job has chunks beyond the caller's join it.
-            if (Volatile.Read(ref _current) is { } job && index < job.Chunks - 1) Work(job);
+            // Only the job's helpers join it (never more threads than Engine.Threads, whatever the chunk count).
+            if (Volatile.Read(ref _current) is { } job && index < job.Helpers) Work(job);
         }
     }
 
