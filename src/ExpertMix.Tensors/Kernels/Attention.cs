@@ -61,8 +61,22 @@ internal readonly unsafe struct AttentionArgs
 /// </summary>
 internal static unsafe partial class AttentionKernels
 {
-    /// <summary>Forward over all rows (parallel over (b, h, t)); writes o and lse [B, H, T].</summary>
+    /// <summary>
+    /// Forward over all rows; writes o and lse [B, H, T]. With <paramref name="simd"/> and <see cref="CanTile"/> (prefill)
+    /// it runs <see cref="ForwardTiled"/>, otherwise <see cref="ForwardRows"/> (parallel over (b, h, t)).
+    /// </summary>
     public static void Forward(AttentionArgs a, float* q, float* k, float* v, float* o, float* lse, bool simd)
+    {
+        if (simd && CanTile(a))
+        {
+            ForwardTiled(a, q, k, v, o, lse);
+            return;
+        }
+        ForwardRows(a, q, k, v, o, lse, simd);
+    }
+
+    /// <summary>Row-by-row forward (the reference twin of <see cref="ForwardTiled"/>, and the decode path): one score row per query.</summary>
+    internal static void ForwardRows(AttentionArgs a, float* q, float* k, float* v, float* o, float* lse, bool simd)
     {
         int rows = a.B * a.H * a.T;
         if (rows == 0) return;

@@ -1,0 +1,136 @@
+// Tiled attention forward for prefill: 6 query rows per unit, QKᵀ and P·V through AVX-512 register tiles, exact row softmax.
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ExpertMix.Tensors.Kernels;
+
+internal static unsafe partial class AttentionKernels
+{
+    /// <summary>Fewest query rows for which <see cref="Forward"/> takes the tiled path (decode keeps the row kernel).</summary>
+    internal const int MinTiledRows = 4;
+
+    /// <summary>Whether the SIMD forward of <paramref name="a"/> runs <see cref="ForwardTiled"/>: AVX-512, T ≥ <see cref="MinTiledRows"/>, Dh a positive multiple of 16.</summary>
+    internal static bool CanTile(AttentionArgs a) =>
+        Vector512.IsHardwareAccelerated && a.T >= MinTiledRows && a.S > 0 && a.Dh > 0 && a.Dh % 16 == 0 && a.B * a.H > 0;
+
+    /// <summary>
+    /// Same contract and per-row arithmetic as the row forward, reorganised for reuse: kᵀ is packed once per (b, kv head)
+    /// into 64-key panels [S/64][Dh][64]; a unit of 6 query rows of one (b, h) computes its score rows
+    /// sᵢ = (qᵢ·kₛ)·scale (one FMA chain over d per score) for the keys up to its largest causal limit, adds the mask row,
+    /// runs the row softmax of the reference (max, exp-shift-sum, multiply by 1/Σ) over exactly the visible keys of each
+    /// row, then oᵢ = Σₛ pᵢₛ vₛ in key order (one FMA chain per element; keys visible to all six rows through the 6×64
+    /// tile, the causal remainder per row). Each output row is written by one thread, so results do not depend on
+    /// <see cref="Engine.Threads"/>. Requires <see cref="CanTile"/>.
+    /// </summary>
+    internal static void ForwardTiled(AttentionArgs a, float* q, float* k, float* v, float* o, float* lse)
+    {
+        int dh = a.Dh, group = a.H / a.Hkv;
+        int panels = (a.S + TileCols - 1) / TileCols, sp = panels * TileCols;
+        long headPack = (long)sp * dh;
+        int kvUnits = a.B * a.Hkv;
+        float* kt = (float*)NativeMemory.AlignedAlloc((nuint)(kvUnits * headPack * sizeof(float)), 64);
+        try
+        {
+            Par.For(kvUnits, Math.Max(1, 65536 / Math.Max(1, a.S * dh)), (u0, u1) =>
+            {
+                for (int u = u0; u < u1; u++) PackKeys(k + u * a.KvHeadStride, a.S, dh, kt + u * headPack);
+            });
+            int tiles = (a.T + TileRows - 1) / TileRows;
+            int units = a.B * a.H * tiles;
+            long unitWork = (long)TileRows * a.S * dh;
+            Par.For(units, (int)Math.Max(1, 65536 / Math.Max(1, unitWork)), (w0, w1) =>
+            {
+                var scratch = new float[TileRows * sp + 2 * TileRows * dh + 16];
+                fixed (float* scratchPtr = scratch)
+                {
+                    float* sc = (float*)(((nint)scratchPtr + 63) & ~(nint)63);
+                    float* qPad = sc + TileRows * sp, oPad = qPad + TileRows * dh;
+                    for (int w = w0; w < w1; w++)
+                    {
+                        // Within a (b, h), tiles alternate from both ends so contiguous unit ranges carry similar causal work.
+                        int j = w % tiles, bh = w / tiles;
+                        int tile = (j & 1) == 0 ? j >> 1 : tiles - 1 - (j >> 1);
+                        int h = bh % a.H, b = bh / a.H;
+                        long kvUnit = (long)b * a.Hkv + h / group;
+                        ForwardTile(a, b, h, tile * TileRows, q, kt + kvUnit * headPack, v + kvUnit * a.KvHeadStride, o, lse, sc, sp, qPad, oPad);
+                    }
+                }
+            });
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(kt);
+        }
+    }
+
+    /// <summary>dst[(s/64)·Dh·64 + d·64 + s%64] = k[s·Dh + d], zero for S ≤ s &lt; panels·64.</summary>
+    private static void PackKeys(float* k, int s, int dh, float* dst)
+    {
+        int panels = (s + TileCols - 1) / TileCols;
+        for (int pn = 0; pn < panels; pn++)
+        {
+            float* panel = dst + (long)pn * dh * TileCols;
+            int s0 = pn * TileCols, n = Math.Min(TileCols, s - s0);
+            if (n < TileCols) new Span<float>(panel, dh * TileCols).Clear();
+            for (int j = 0; j < n; j++)
+            {
+                float* ks = k + (long)(s0 + j) * dh;
+                for (int d = 0; d < dh; d++) panel[d * TileCols + j] = ks[d];
+            }
+        }
+    }
+
+    private static void ForwardTile(AttentionArgs a, int b, int h, int t0, float* q, float* kt, float* v, float* o, float* lse,
+        float* sc, int sp, float* qPad, float* oPad)
+    {
+        int dh = a.Dh, rows = Math.Min(TileRows, a.T - t0);
+        long r0 = ((long)b * a.H + h) * a.T + t0;
+        float* qt = q + r0 * dh, ot = o + r0 * dh;
+        if (rows < TileRows)
+        {
+            new Span<float>(qPad, TileRows * dh).Clear();
+            new Span<float>(qt, rows * dh).CopyTo(new Span<float>(qPad, rows * dh));
+            qt = qPad;
+            ot = oPad;
+        }
+        Span<int> limits = stackalloc int[TileRows];
+        int maxLimit = 0, common = int.MaxValue;
+        for (int i = 0; i < rows; i++)
+        {
+            limits[i] = a.Limit(t0 + i);
+            maxLimit = Math.Max(maxLimit, limits[i]);
+            common = Math.Min(common, limits[i]);
+        }
+        common = Math.Max(0, common);
+        int panels = (maxLimit + TileCols - 1) / TileCols;
+        for (int pn = 0; pn < panels; pn++)
+        {
+            Tile6x64(qt, dh, 0, dh, kt + (long)pn * dh * TileCols, TileCols, sc + pn * TileCols, sp, a.Scale, accumulate: false);
+        }
+        for (int i = 0; i < rows; i++)
+        {
+            int limit = limits[i];
+            if (limit <= 0)
+            {
+                lse[r0 + i] = float.NegativeInfinity;
+                continue;
+            }
+            var row = new Span<float>(sc + (long)i * sp, limit);
+            float* mask = a.MaskRow(b, h, t0 + i);
+            if (mask != null) TensorPrimitives.Add(row, new ReadOnlySpan<float>(mask, limit), row);
+            float max = TensorPrimitives.Max(row);
+            float sum = SoftmaxKernels.ExpShiftSum(row, max, row);
+            TensorPrimitives.Multiply(row, 1f / sum, row);
+            lse[r0 + i] = max + MathF.Log(sum);
+        }
+        int d = 0;
+        for (; d + TileCols <= dh; d += TileCols) Tile6x64(sc, sp, 0, common, v + d, dh, ot + d, dh, 1f, accumulate: false);
+        for (; d < dh; d += 16) Tile6x16(sc, sp, 0, common, v + d, dh, ot + d, dh, 1f, accumulate: false);
+        for (int i = 0; i < rows; i++)
+        {
+            if (limits[i] > common) RowAccumulate(sc + (long)i * sp, common, limits[i], v, dh, ot + (long)i * dh, dh);
+        }
+        if (rows < TileRows) new Span<float>(oPad, rows * dh).CopyTo(new Span<float>(o + r0 * dh, rows * dh));
+    }
+}
