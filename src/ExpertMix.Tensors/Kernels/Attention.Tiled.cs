@@ -1,5 +1,4 @@
 // Tiled attention forward for prefill: 6 query rows per unit, QKᵀ and P·V through AVX-512 register tiles, exact row softmax.
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -81,6 +80,76 @@ internal static unsafe partial class AttentionKernels
         }
     }
 
+    /// <summary>xᵢ += maskᵢ (when a mask row is given) for i &lt; n; returns max xᵢ (NaN if any xᵢ is NaN).</summary>
+    private static float MaskedRowMax(float* x, float* mask, int n)
+    {
+        var vmax = Vector512.Create(float.NegativeInfinity);
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            var xv = Vector512.Load(x + i);
+            if (mask != null)
+            {
+                xv += Vector512.Load(mask + i);
+                xv.Store(x + i);
+            }
+            vmax = Vector512.Max(vmax, xv);
+        }
+        var m256 = Vector256.Max(vmax.GetLower(), vmax.GetUpper());
+        var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
+        float max = MathF.Max(MathF.Max(m128[0], m128[1]), MathF.Max(m128[2], m128[3]));
+        for (; i < n; i++)
+        {
+            if (mask != null) x[i] += mask[i];
+            max = MathF.Max(max, x[i]);
+        }
+        return max;
+    }
+
+    /// <summary>
+    /// eˣ for the softmax arguments x = s − max ≤ 0 (or NaN): FastExp's Cody–Waite reduction and degree-7 polynomial with
+    /// a single 2ⁿ scaling; x &lt; −87 (normal range end; includes −∞) gives exactly 0 and NaN stays NaN. ≤ 2 ulp.
+    /// </summary>
+    private static Vector512<float> ExpNonPositive(Vector512<float> x)
+    {
+        const float lo = -87f, log2E = 1.44269504088896341f, ln2Hi = 0.693145751953125f, ln2Lo = 1.42860676533018704e-06f;
+        var xc = Vector512.MaxNative(x, Vector512.Create(lo));
+        var n = Vector512.Round(xc * Vector512.Create(log2E));
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2Hi), xc);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-ln2Lo), r);
+        var p = Vector512.Create(1f / 5040);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 720));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 120));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 24));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 6));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        var scale = ((Vector512.ConvertToInt32Native(n) + Vector512.Create(127)) << 23).AsSingle();
+        var e = p * scale;
+        e = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(lo)), Vector512<float>.Zero, e);
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), e, x);
+    }
+
+    /// <summary>
+    /// xᵢ = exp(xᵢ − max) for i &lt; n (<see cref="ExpNonPositive"/>) and returns their sum; x[n, roundup16(n)) is overwritten
+    /// (set to −∞ first, so it adds nothing).
+    /// </summary>
+    private static float ExpShiftSumPadded(float* x, int n, float max)
+    {
+        int n16 = (n + 15) & ~15;
+        for (int i = n; i < n16; i++) x[i] = float.NegativeInfinity;
+        var shift = Vector512.Create(max);
+        var acc = Vector512<float>.Zero;
+        for (int i = 0; i < n16; i += 16)
+        {
+            var e = ExpNonPositive(Vector512.Load(x + i) - shift);
+            e.Store(x + i);
+            acc += e;
+        }
+        return Vector512.Sum(acc);
+    }
+
     private static void ForwardTile(AttentionArgs a, int b, int h, int t0, float* q, float* kt, float* v, float* o, float* lse,
         float* sc, int sp, float* qPad, float* oPad)
     {
@@ -103,11 +172,14 @@ internal static unsafe partial class AttentionKernels
             common = Math.Min(common, limits[i]);
         }
         common = Math.Max(0, common);
-        int panels = (maxLimit + TileCols - 1) / TileCols;
-        for (int pn = 0; pn < panels; pn++)
+        // Scores up to the largest limit rounded to 16 keys: whole 64-key panels, then 16-key slices of the last panel.
+        int cols = (maxLimit + 15) & ~15, c0 = 0;
+        for (; c0 + TileCols <= cols; c0 += TileCols)
         {
-            Tile6x64(qt, dh, 0, dh, kt + (long)pn * dh * TileCols, TileCols, sc + pn * TileCols, sp, a.Scale, accumulate: false);
+            Tile6x64(qt, dh, 0, dh, kt + (long)c0 * dh, TileCols, sc + c0, sp, a.Scale, accumulate: false);
         }
+        for (int c = c0; c < cols; c += 16) Tile6x16(qt, dh, 0, dh, kt + (long)c0 * dh + (c - c0), TileCols, sc + c, sp, a.Scale, accumulate: false);
+        Span<float> inv = stackalloc float[TileRows];
         for (int i = 0; i < rows; i++)
         {
             int limit = limits[i];
@@ -116,20 +188,23 @@ internal static unsafe partial class AttentionKernels
                 lse[r0 + i] = float.NegativeInfinity;
                 continue;
             }
-            var row = new Span<float>(sc + (long)i * sp, limit);
-            float* mask = a.MaskRow(b, h, t0 + i);
-            if (mask != null) TensorPrimitives.Add(row, new ReadOnlySpan<float>(mask, limit), row);
-            float max = TensorPrimitives.Max(row);
-            float sum = SoftmaxKernels.ExpShiftSum(row, max, row);
-            TensorPrimitives.Multiply(row, 1f / sum, row);
+            float* row = sc + (long)i * sp;
+            float max = MaskedRowMax(row, a.MaskRow(b, h, t0 + i), limit);
+            float sum = ExpShiftSumPadded(row, limit, max);
+            inv[i] = 1f / sum;
             lse[r0 + i] = max + MathF.Log(sum);
         }
+        // o = (Σₛ eₛ vₛ)·(1/Σ): the unnormalised weights go through the tile, each row is scaled once at the end.
         int d = 0;
         for (; d + TileCols <= dh; d += TileCols) Tile6x64(sc, sp, 0, common, v + d, dh, ot + d, dh, 1f, accumulate: false);
         for (; d < dh; d += 16) Tile6x16(sc, sp, 0, common, v + d, dh, ot + d, dh, 1f, accumulate: false);
         for (int i = 0; i < rows; i++)
         {
-            if (limits[i] > common) RowAccumulate(sc + (long)i * sp, common, limits[i], v, dh, ot + (long)i * dh, dh);
+            if (limits[i] <= 0) continue;
+            float* oi = ot + (long)i * dh;
+            if (limits[i] > common) RowAccumulate(sc + (long)i * sp, common, limits[i], v, dh, oi, dh);
+            var f = Vector512.Create(inv[i]);
+            for (int j = 0; j < dh; j += 16) (Vector512.Load(oi + j) * f).Store(oi + j);
         }
         if (rows < TileRows) new Span<float>(oPad, rows * dh).CopyTo(new Span<float>(o + r0 * dh, rows * dh));
     }
