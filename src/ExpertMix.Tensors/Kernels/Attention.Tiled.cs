@@ -1,6 +1,7 @@
 // Tiled attention forward for prefill: 6 query rows per unit, QKᵀ and P·V through AVX-512 register tiles, exact row softmax.
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ExpertMix.Tensors.Kernels;
 
@@ -63,21 +64,65 @@ internal static unsafe partial class AttentionKernels
         }
     }
 
-    /// <summary>dst[(s/64)·Dh·64 + d·64 + s%64] = k[s·Dh + d], zero for S ≤ s &lt; panels·64.</summary>
+    /// <summary>dst[(s/64)·Dh·64 + d·64 + s%64] = k[s·Dh + d], zero for S ≤ s &lt; panels·64 (Dh a multiple of 16).</summary>
     private static void PackKeys(float* k, int s, int dh, float* dst)
     {
         int panels = (s + TileCols - 1) / TileCols;
         for (int pn = 0; pn < panels; pn++)
         {
             float* panel = dst + (long)pn * dh * TileCols;
-            int s0 = pn * TileCols, n = Math.Min(TileCols, s - s0);
+            int s0 = pn * TileCols, n = Math.Min(TileCols, s - s0), j = 0;
             if (n < TileCols) new Span<float>(panel, dh * TileCols).Clear();
-            for (int j = 0; j < n; j++)
+            for (; j + 16 <= n; j += 16)
+            {
+                for (int d = 0; d < dh; d += 16) Transpose16x16(k + (long)(s0 + j) * dh + d, dh, panel + d * TileCols + j, TileCols);
+            }
+            for (; j < n; j++)
             {
                 float* ks = k + (long)(s0 + j) * dh;
                 for (int d = 0; d < dh; d++) panel[d * TileCols + j] = ks[d];
             }
         }
+    }
+
+    /// <summary>dst[m·ldd + i] = src[i·lds + m] for i, m &lt; 16 (unpack 32/64-bit, then two 128-bit lane shuffles).</summary>
+    private static void Transpose16x16(float* src, long lds, float* dst, long ldd)
+    {
+        var r0 = Vector512.Load(src); var r1 = Vector512.Load(src + lds); var r2 = Vector512.Load(src + 2 * lds); var r3 = Vector512.Load(src + 3 * lds);
+        var r4 = Vector512.Load(src + 4 * lds); var r5 = Vector512.Load(src + 5 * lds); var r6 = Vector512.Load(src + 6 * lds); var r7 = Vector512.Load(src + 7 * lds);
+        var r8 = Vector512.Load(src + 8 * lds); var r9 = Vector512.Load(src + 9 * lds); var r10 = Vector512.Load(src + 10 * lds); var r11 = Vector512.Load(src + 11 * lds);
+        var r12 = Vector512.Load(src + 12 * lds); var r13 = Vector512.Load(src + 13 * lds); var r14 = Vector512.Load(src + 14 * lds); var r15 = Vector512.Load(src + 15 * lds);
+        // u[4g + c], 128-bit lane j = rows 4g…4g+3 of column 4j + c.
+        (var u0, var u1, var u2, var u3) = Interleave4(r0, r1, r2, r3);
+        (var u4, var u5, var u6, var u7) = Interleave4(r4, r5, r6, r7);
+        (var u8, var u9, var u10, var u11) = Interleave4(r8, r9, r10, r11);
+        (var u12, var u13, var u14, var u15) = Interleave4(r12, r13, r14, r15);
+        StoreColumns(u0, u4, u8, u12, dst, ldd);
+        StoreColumns(u1, u5, u9, u13, dst + ldd, ldd);
+        StoreColumns(u2, u6, u10, u14, dst + 2 * ldd, ldd);
+        StoreColumns(u3, u7, u11, u15, dst + 3 * ldd, ldd);
+    }
+
+    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Interleave4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        var t0 = Avx512F.UnpackLow(a, b).AsDouble();
+        var t1 = Avx512F.UnpackHigh(a, b).AsDouble();
+        var t2 = Avx512F.UnpackLow(c, d).AsDouble();
+        var t3 = Avx512F.UnpackHigh(c, d).AsDouble();
+        return (Avx512F.UnpackLow(t0, t2).AsSingle(), Avx512F.UnpackHigh(t0, t2).AsSingle(), Avx512F.UnpackLow(t1, t3).AsSingle(), Avx512F.UnpackHigh(t1, t3).AsSingle());
+    }
+
+    /// <summary>Columns c, 4 + c, 8 + c, 12 + c (rows 4ldd apart from dst) from the four row groups of column phase c.</summary>
+    private static void StoreColumns(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, Vector512<float> g3, float* dst, long ldd)
+    {
+        var v0 = Avx512F.Shuffle4x128(g0, g1, 0x88);
+        var v1 = Avx512F.Shuffle4x128(g0, g1, 0xdd);
+        var v2 = Avx512F.Shuffle4x128(g2, g3, 0x88);
+        var v3 = Avx512F.Shuffle4x128(g2, g3, 0xdd);
+        Avx512F.Shuffle4x128(v0, v2, 0x88).Store(dst);
+        Avx512F.Shuffle4x128(v1, v3, 0x88).Store(dst + 4 * ldd);
+        Avx512F.Shuffle4x128(v0, v2, 0xdd).Store(dst + 8 * ldd);
+        Avx512F.Shuffle4x128(v1, v3, 0xdd).Store(dst + 12 * ldd);
     }
 
     /// <summary>xᵢ += maskᵢ (when a mask row is given) for i &lt; n; returns max xᵢ (NaN if any xᵢ is NaN).</summary>
