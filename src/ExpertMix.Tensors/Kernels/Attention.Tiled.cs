@@ -1,5 +1,4 @@
 // Tiled attention forward for prefill: 6 query rows per unit, QKᵀ and P·V through AVX-512 register tiles, exact row softmax.
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -9,6 +8,11 @@ internal static unsafe partial class AttentionKernels
 {
     /// <summary>Fewest query rows for which <see cref="Forward"/> takes the tiled path (decode keeps the row kernel).</summary>
     internal const int MinTiledRows = 4;
+
+    private static GemmBuffer? s_keyPanels;
+
+    [ThreadStatic]
+    private static GemmBuffer? t_tileScratch;
 
     /// <summary>Whether the SIMD forward of <paramref name="a"/> runs <see cref="ForwardTiled"/>: AVX-512, T ≥ <see cref="MinTiledRows"/>, Dh a positive multiple of 16.</summary>
     internal static bool CanTile(AttentionArgs a) =>
@@ -29,9 +33,13 @@ internal static unsafe partial class AttentionKernels
         int panels = (a.S + TileCols - 1) / TileCols, sp = panels * TileCols;
         long headPack = (long)sp * dh;
         int kvUnits = a.B * a.Hkv;
-        float* kt = (float*)NativeMemory.AlignedAlloc((nuint)(kvUnits * headPack * sizeof(float)), 64);
+        // The packed keys live in a process-wide buffer reused across calls (taken exclusively, so concurrent callers
+        // each get their own); per-thread score scratch is thread-static. Neither is ever shrunk.
+        var pack = Interlocked.Exchange(ref s_keyPanels, null);
+        pack = GemmBuffer.Ensure(ref pack, kvUnits * headPack);
         try
         {
+            float* kt = pack.Pointer;
             Par.For(kvUnits, Math.Max(1, 65536 / Math.Max(1, a.S * dh)), (u0, u1) =>
             {
                 for (int u = u0; u < u1; u++) PackKeys(k + u * a.KvHeadStride, a.S, dh, kt + u * headPack);
@@ -41,26 +49,25 @@ internal static unsafe partial class AttentionKernels
             long unitWork = (long)TileRows * a.S * dh;
             Par.For(units, (int)Math.Max(1, 65536 / Math.Max(1, unitWork)), (w0, w1) =>
             {
-                var scratch = new float[TileRows * sp + 2 * TileRows * dh + 16];
-                fixed (float* scratchPtr = scratch)
+                var scratch = GemmBuffer.Ensure(ref t_tileScratch, TileRows * (sp + 2L * dh));
+                float* sc = scratch.Pointer;
+                float* qPad = sc + TileRows * sp, oPad = qPad + TileRows * dh;
+                for (int w = w0; w < w1; w++)
                 {
-                    float* sc = (float*)(((nint)scratchPtr + 63) & ~(nint)63);
-                    float* qPad = sc + TileRows * sp, oPad = qPad + TileRows * dh;
-                    for (int w = w0; w < w1; w++)
-                    {
-                        // Within a (b, h), tiles alternate from both ends so contiguous unit ranges carry similar causal work.
-                        int j = w % tiles, bh = w / tiles;
-                        int tile = (j & 1) == 0 ? j >> 1 : tiles - 1 - (j >> 1);
-                        int h = bh % a.H, b = bh / a.H;
-                        long kvUnit = (long)b * a.Hkv + h / group;
-                        ForwardTile(a, b, h, tile * TileRows, q, kt + kvUnit * headPack, v + kvUnit * a.KvHeadStride, o, lse, sc, sp, qPad, oPad);
-                    }
+                    // Within a (b, h), tiles alternate from both ends so contiguous unit ranges carry similar causal work.
+                    int j = w % tiles, bh = w / tiles;
+                    int tile = (j & 1) == 0 ? j >> 1 : tiles - 1 - (j >> 1);
+                    int h = bh % a.H, b = bh / a.H;
+                    long kvUnit = (long)b * a.Hkv + h / group;
+                    ForwardTile(a, b, h, tile * TileRows, q, kt + kvUnit * headPack, v + kvUnit * a.KvHeadStride, o, lse, sc, sp, qPad, oPad);
                 }
+                scratch.KeepAlive();
             });
         }
         finally
         {
-            NativeMemory.AlignedFree(kt);
+            pack.KeepAlive();
+            Interlocked.Exchange(ref s_keyPanels, pack);
         }
     }
 
