@@ -19,13 +19,16 @@ internal static unsafe partial class AttentionKernels
         Vector512.IsHardwareAccelerated && a.T >= MinTiledRows && a.S > 0 && a.Dh > 0 && a.Dh % 16 == 0 && a.B * a.H > 0;
 
     /// <summary>
-    /// Same contract and per-row arithmetic as the row forward, reorganised for reuse: kᵀ is packed once per (b, kv head)
-    /// into 64-key panels [S/64][Dh][64]; a unit of 6 query rows of one (b, h) computes its score rows
-    /// sᵢ = (qᵢ·kₛ)·scale (one FMA chain over d per score) for the keys up to its largest causal limit, adds the mask row,
-    /// runs the row softmax of the reference (max, exp-shift-sum, multiply by 1/Σ) over exactly the visible keys of each
-    /// row, then oᵢ = Σₛ pᵢₛ vₛ in key order (one FMA chain per element; keys visible to all six rows through the 6×64
-    /// tile, the causal remainder per row). Each output row is written by one thread, so results do not depend on
-    /// <see cref="Engine.Threads"/>. Requires <see cref="CanTile"/>.
+    /// Same contract as the row forward, reorganised for reuse: kᵀ is packed once per (b, kv head) into 64-key panels
+    /// [S/64][Dh][64]; a unit of 6 query rows of one (b, h) computes its score rows sᵢₛ = (qᵢ·kₛ)·scale (one FMA chain
+    /// over d per score) for the keys up to its largest causal limit (rounded to 16), adds the mask row, takes
+    /// mᵢ = max over exactly the visible keys, eᵢₛ = exp(sᵢₛ − mᵢ) (<see cref="ExpNonPositive"/>), Σᵢ = Σₛ eᵢₛ,
+    /// lseᵢ = mᵢ + log Σᵢ, and oᵢ = (Σₛ eᵢₛ vₛ)·(1/Σᵢ) in key order (one FMA chain per element: keys visible to all six
+    /// rows through the 6×64 tile, the causal remainder per row). Differs from the row kernel only by fp32
+    /// reassociation (dots, exp approximation, where 1/Σ is applied). Masked (−∞) keys weigh 0; a row whose visible
+    /// scores are all −∞, or that contains NaN, gives NaN as in the row kernel; float.MinValue padding rows stay finite.
+    /// Each output row is written by one thread, so results do not depend on <see cref="Engine.Threads"/>.
+    /// Requires <see cref="CanTile"/>.
     /// </summary>
     internal static void ForwardTiled(AttentionArgs a, float* q, float* k, float* v, float* o, float* lse)
     {

@@ -54,7 +54,8 @@ internal readonly unsafe struct AttentionArgs
 /// <summary>
 /// Attention kernels: scores sₛ = (q·kₛ)·scale + maskₛ over the visible keys, p = softmax(s) (f32, max-subtracted,
 /// p = exp(s − max)·(1/Σ)), o = Σₛ pₛ vₛ; lse = max + log Σ exp(s − max) is saved for the backward. No [T, S] matrix
-/// is materialised (one row of S scores per thread). A row whose visible scores are all −∞ gives NaN (as torch).
+/// is materialised (one row of S scores per thread; the tiled prefill forward keeps six). A row whose visible scores
+/// are all −∞ gives NaN (as torch).
 /// Backward (flash-attention style): pₛ = exp(sₛ − lse), dPₛ = dO·vₛ, D = dO·o, dSₛ = pₛ(dPₛ − D);
 /// dq = scale Σ dSₛ kₛ; dkₛ += scale dSₛ q; dvₛ += pₛ dO, summed over the query heads of a group in fixed order.
 /// <c>simd</c> selects TensorPrimitives dot/axpy/exp versus the scalar reference loops.
