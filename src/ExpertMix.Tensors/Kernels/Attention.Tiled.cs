@@ -9,6 +9,9 @@ internal static unsafe partial class AttentionKernels
     /// <summary>Fewest query rows for which <see cref="Forward"/> takes the tiled path (decode keeps the row kernel).</summary>
     internal const int MinTiledRows = 4;
 
+    /// <summary>Largest packed-key buffer (floats, 64 MiB) kept for reuse between calls; bigger ones are left to the GC.</summary>
+    private const long MaxCachedKeyPanels = 16L << 20;
+
     private static GemmBuffer? s_keyPanels;
 
     [ThreadStatic]
@@ -70,7 +73,7 @@ internal static unsafe partial class AttentionKernels
         finally
         {
             pack.KeepAlive();
-            Interlocked.Exchange(ref s_keyPanels, pack);
+            if (pack.Length <= MaxCachedKeyPanels) Interlocked.Exchange(ref s_keyPanels, pack);
         }
     }
 
@@ -231,9 +234,9 @@ internal static unsafe partial class AttentionKernels
         int cols = (maxLimit + 15) & ~15, c0 = 0;
         for (; c0 + TileCols <= cols; c0 += TileCols)
         {
-            Tile6x64(qt, dh, 0, dh, kt + (long)c0 * dh, TileCols, sc + c0, sp, a.Scale, accumulate: false);
+            Tile6x64(qt, dh, 0, dh, kt + (long)c0 * dh, TileCols, sc + c0, sp, a.Scale);
         }
-        for (int c = c0; c < cols; c += 16) Tile6x16(qt, dh, 0, dh, kt + (long)c0 * dh + (c - c0), TileCols, sc + c, sp, a.Scale, accumulate: false);
+        for (int c = c0; c < cols; c += 16) Tile6x16(qt, dh, 0, dh, kt + (long)c0 * dh + (c - c0), TileCols, sc + c, sp, a.Scale);
         Span<float> inv = stackalloc float[TileRows];
         for (int i = 0; i < rows; i++)
         {
@@ -251,8 +254,8 @@ internal static unsafe partial class AttentionKernels
         }
         // o = (Σₛ eₛ vₛ)·(1/Σ): the unnormalised weights go through the tile, each row is scaled once at the end.
         int d = 0;
-        for (; d + TileCols <= dh; d += TileCols) Tile6x64(sc, sp, 0, common, v + d, dh, ot + d, dh, 1f, accumulate: false);
-        for (; d < dh; d += 16) Tile6x16(sc, sp, 0, common, v + d, dh, ot + d, dh, 1f, accumulate: false);
+        for (; d + TileCols <= dh; d += TileCols) Tile6x64(sc, sp, 0, common, v + d, dh, ot + d, dh, 1f);
+        for (; d < dh; d += 16) Tile6x16(sc, sp, 0, common, v + d, dh, ot + d, dh, 1f);
         for (int i = 0; i < rows; i++)
         {
             if (limits[i] <= 0) continue;

@@ -13,28 +13,16 @@ internal static unsafe partial class AttentionKernels
     private const int TileCols = 64;
 
     // Tile6x64 computes, for rows i < 6 and columns j < 64, one FMA chain per element in p order:
-    //   acc[i, j] = Σ_{p = p0}^{p1 − 1} a[i·lda + p] · b[p·ldb + j]   (starting from c[i·ldc + j] when accumulate, else 0)
+    //   acc[i, j] = Σ_{p = p0}^{p1 − 1} a[i·lda + p] · b[p·ldb + j]
     // and stores c[i·ldc + j] = acc[i, j] · scale. 24 accumulators; per p step 4 B loads and 6 A broadcasts feed 24 FMAs.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6x64(float* a, long lda, int p0, int p1, float* b, long ldb, float* c, long ldc, float scale, bool accumulate)
+    private static void Tile6x64(float* a, long lda, int p0, int p1, float* b, long ldb, float* c, long ldc, float scale)
     {
         float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         float* c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
         Vector512<float> x00, x01, x02, x03, x10, x11, x12, x13, x20, x21, x22, x23, x30, x31, x32, x33, x40, x41, x42, x43, x50, x51, x52, x53;
-        if (accumulate)
-        {
-            x00 = Vector512.Load(c0); x01 = Vector512.Load(c0 + 16); x02 = Vector512.Load(c0 + 32); x03 = Vector512.Load(c0 + 48);
-            x10 = Vector512.Load(c1); x11 = Vector512.Load(c1 + 16); x12 = Vector512.Load(c1 + 32); x13 = Vector512.Load(c1 + 48);
-            x20 = Vector512.Load(c2); x21 = Vector512.Load(c2 + 16); x22 = Vector512.Load(c2 + 32); x23 = Vector512.Load(c2 + 48);
-            x30 = Vector512.Load(c3); x31 = Vector512.Load(c3 + 16); x32 = Vector512.Load(c3 + 32); x33 = Vector512.Load(c3 + 48);
-            x40 = Vector512.Load(c4); x41 = Vector512.Load(c4 + 16); x42 = Vector512.Load(c4 + 32); x43 = Vector512.Load(c4 + 48);
-            x50 = Vector512.Load(c5); x51 = Vector512.Load(c5 + 16); x52 = Vector512.Load(c5 + 32); x53 = Vector512.Load(c5 + 48);
-        }
-        else
-        {
-            x00 = x01 = x02 = x03 = x10 = x11 = x12 = x13 = x20 = x21 = x22 = x23 = default;
-            x30 = x31 = x32 = x33 = x40 = x41 = x42 = x43 = x50 = x51 = x52 = x53 = default;
-        }
+        x00 = x01 = x02 = x03 = x10 = x11 = x12 = x13 = x20 = x21 = x22 = x23 = default;
+        x30 = x31 = x32 = x33 = x40 = x41 = x42 = x43 = x50 = x51 = x52 = x53 = default;
         float* bp = b + (long)p0 * ldb;
         for (int p = p0; p < p1; p++, bp += ldb)
         {
@@ -72,16 +60,11 @@ internal static unsafe partial class AttentionKernels
 
     // Tile6x16: the same contract as Tile6x64 for 16 columns (value-dimension tails when Dh is not a multiple of 64).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6x16(float* a, long lda, int p0, int p1, float* b, long ldb, float* c, long ldc, float scale, bool accumulate)
+    private static void Tile6x16(float* a, long lda, int p0, int p1, float* b, long ldb, float* c, long ldc, float scale)
     {
         float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         float* c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
         Vector512<float> x0 = default, x1 = default, x2 = default, x3 = default, x4 = default, x5 = default;
-        if (accumulate)
-        {
-            x0 = Vector512.Load(c0); x1 = Vector512.Load(c1); x2 = Vector512.Load(c2);
-            x3 = Vector512.Load(c3); x4 = Vector512.Load(c4); x5 = Vector512.Load(c5);
-        }
         float* bp = b + (long)p0 * ldb;
         for (int p = p0; p < p1; p++, bp += ldb)
         {
