@@ -55,6 +55,17 @@ public class AttentionTiledForwardTests
         Compare(rng, 2, 8, 2, t, s, dh, causal: true, MaskForm.PaddingKeys, kvPad: 37);
     }
 
+    [Theory]
+    [Trait("Category", "Kernels")]
+    [InlineData(20, 10)]
+    [InlineData(13, 1)]
+    public void Tiled_forward_matches_the_reference_when_causal_rows_see_no_keys(int t, int s)
+    {
+        // Kernel level only (the op rejects causal T > S): the first T − S rows have limit ≤ 0 (o = 0, lse = −∞).
+        var rng = new Rng((ulong)(76 + t));
+        Compare(rng, 1, 2, 1, t, s, 64, causal: true, MaskForm.None, kvPad: 0);
+    }
+
     [Fact]
     [Trait("Category", "Kernels")]
     public void Tiled_forward_is_bit_identical_for_any_thread_count()
