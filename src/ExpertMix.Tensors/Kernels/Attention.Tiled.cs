@@ -19,7 +19,7 @@ internal static unsafe partial class AttentionKernels
 
     /// <summary>Whether the SIMD forward of <paramref name="a"/> runs <see cref="ForwardTiled"/>: AVX-512, T ≥ <see cref="MinTiledRows"/>, Dh a positive multiple of 16.</summary>
     internal static bool CanTile(AttentionArgs a) =>
-        Vector512.IsHardwareAccelerated && a.T >= MinTiledRows && a.S > 0 && a.Dh > 0 && a.Dh % 16 == 0 && a.B * a.H > 0;
+        Vector512.IsHardwareAccelerated && Avx512F.IsSupported && a.T >= MinTiledRows && a.S > 0 && a.Dh > 0 && a.Dh % 16 == 0 && a.B * a.H > 0;
 
     /// <summary>
     /// Same contract as the row forward, reorganised for reuse: kᵀ is packed once per (b, kv head) into 64-key panels
