@@ -72,11 +72,13 @@ public class AttentionTests
         using var qLast = q.Narrow(2, s - 1, 1);
         using var step = Ops.ScaledDotProductAttention(qLast, k, v);
         using var fullLast = full.Narrow(2, s - 1, 1);
-        TensorAssert.BitEqual(fullLast.ToArray(), step.ToArray(), "decode step vs full sequence");
+        // The full sequence (T ≥ AttentionKernels.MinTiledRows) runs the tiled prefill kernel and the step the row kernel:
+        // the same row softmax, with the q·k dots and the P·V sums reassociated, so equal to fp32 rounding.
+        RowScaledClose(fullLast.ToArray(), step.ToArray(), 1e-5, "decode step vs full sequence");
         using var q2 = q.Narrow(2, s - 3, 3);
         using var chunk = Ops.ScaledDotProductAttention(q2, k, v);
         using var fullChunk = full.Narrow(2, s - 3, 3);
-        TensorAssert.BitEqual(fullChunk.ToArray(), chunk.ToArray(), "chunked prefill vs full sequence");
+        RowScaledClose(fullChunk.ToArray(), chunk.ToArray(), 1e-5, "chunked prefill vs full sequence");
     }
 
     [Fact]

@@ -54,15 +54,30 @@ internal readonly unsafe struct AttentionArgs
 /// <summary>
 /// Attention kernels: scores sₛ = (q·kₛ)·scale + maskₛ over the visible keys, p = softmax(s) (f32, max-subtracted,
 /// p = exp(s − max)·(1/Σ)), o = Σₛ pₛ vₛ; lse = max + log Σ exp(s − max) is saved for the backward. No [T, S] matrix
-/// is materialised (one row of S scores per thread). A row whose visible scores are all −∞ gives NaN (as torch).
+/// is materialised (one row of S scores per thread; the tiled prefill forward keeps six). A row whose visible scores
+/// are all −∞ gives NaN (as torch).
 /// Backward (flash-attention style): pₛ = exp(sₛ − lse), dPₛ = dO·vₛ, D = dO·o, dSₛ = pₛ(dPₛ − D);
 /// dq = scale Σ dSₛ kₛ; dkₛ += scale dSₛ q; dvₛ += pₛ dO, summed over the query heads of a group in fixed order.
 /// <c>simd</c> selects TensorPrimitives dot/axpy/exp versus the scalar reference loops.
 /// </summary>
 internal static unsafe partial class AttentionKernels
 {
-    /// <summary>Forward over all rows (parallel over (b, h, t)); writes o and lse [B, H, T].</summary>
+    /// <summary>
+    /// Forward over all rows; writes o and lse [B, H, T]. With <paramref name="simd"/> and <see cref="CanTile"/> (prefill)
+    /// it runs <see cref="ForwardTiled"/>, otherwise <see cref="ForwardRows"/> (parallel over (b, h, t)).
+    /// </summary>
     public static void Forward(AttentionArgs a, float* q, float* k, float* v, float* o, float* lse, bool simd)
+    {
+        if (simd && CanTile(a))
+        {
+            ForwardTiled(a, q, k, v, o, lse);
+            return;
+        }
+        ForwardRows(a, q, k, v, o, lse, simd);
+    }
+
+    /// <summary>Row-by-row forward (the reference twin of <see cref="ForwardTiled"/>, and the decode path): one score row per query.</summary>
+    internal static void ForwardRows(AttentionArgs a, float* q, float* k, float* v, float* o, float* lse, bool simd)
     {
         int rows = a.B * a.H * a.T;
         if (rows == 0) return;

@@ -11,7 +11,8 @@ public static partial class Ops
     /// <paramref name="mask"/> [1 or B, 1 or H, 1 or T, S], size-1 dimensions broadcast as in PyTorch (0 keeps, −∞ or a large negative drops; for left padding).
     /// <paramref name="causal"/>: the T queries are the last T of the S key positions (KV-cache decode: offset S − T), so
     /// query t sees keys s ≤ S − T + t. <paramref name="scale"/> defaults to 1/√Dh. Output [B, H, T, Dh].
-    /// The forward keeps one score row per thread (no [T, S] matrix) and saves the row log-sum-exp; the fused
+    /// The forward never materialises the [T, S] matrix (decode: one score row per thread; prefill with AVX-512: six query
+    /// rows per tile through register-blocked q·kᵀ and p·v kernels) and saves the row log-sum-exp; the fused
     /// backward returns dq, dk, dv (dk/dv summed over the query heads of each group). The mask gets no gradient.
     /// NaN: a query row whose visible scores are all −∞ yields NaN, like PyTorch's softmax.
     /// </summary>
