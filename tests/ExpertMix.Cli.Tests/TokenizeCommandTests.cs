@@ -7,24 +7,7 @@ namespace ExpertMix.Cli.Tests;
 [Collection("Console")]
 public sealed class TokenizeCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var oldOut = Console.Out;
-        var oldErr = Console.Error;
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            return (Program.Main(args), stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [SkippableFact]
     public void Json_output_has_the_hugging_face_ids_and_tokens()
