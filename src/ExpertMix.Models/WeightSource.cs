@@ -113,14 +113,8 @@ public sealed class WeightSource
             Tensor r;
             lock (_state)
             {
-                r = Tensor.Randn(expected, rng, 0.02f);
+                r = RandomTensor(expected, _state.MetaDType, rng);
                 _state.Requested.Add(new ManifestEntry(full, expected, _state.MetaDType, optional));
-            }
-            if (_state.MetaDType != DType.F32)
-            {
-                var converted = r.To(_state.MetaDType);
-                r.Dispose();
-                r = converted;
             }
             r.Name = full;
             lock (_state) _state.Handed.Add(r);
@@ -169,6 +163,17 @@ public sealed class WeightSource
             _state.Requested.Add(new ManifestEntry(full, expected, t.DType, optional));
         }
         return TensorScope.Forget(t);
+    }
+
+    /// <summary>N(0, 0.02²) values drawn straight into <paramref name="dtype"/> storage (no f32 copy of the whole tensor).</summary>
+    private static Tensor RandomTensor(Shape shape, DType dtype, Rng rng)
+    {
+        if (dtype == DType.F32) return Tensor.Randn(shape, rng, 0.02f);
+        if (dtype != DType.BF16) throw new NotSupportedException($"random weights in {dtype.SafetensorsName()} (use F32 or BF16)");
+        var t = Tensor.Empty(shape, DType.BF16);
+        var bits = t.AsSpan<ushort>();
+        for (int i = 0; i < bits.Length; i++) bits[i] = Bf16.FromSingle(0.02f * (float)rng.NextNormal());
+        return t;
     }
 
     private sealed class State(ISafetensorsSource? source, DTypePolicy policy, DType metaDType)

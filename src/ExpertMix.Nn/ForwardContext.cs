@@ -69,6 +69,21 @@ public sealed class ForwardContext
         return false;
     }
 
+    /// <summary>
+    /// A copy of this context (same cache, mode, logits selection, sink and typed slots) with another padding mask and
+    /// position ids — for running one logical forward in several chunks.
+    /// </summary>
+    public ForwardContext WithInputs(Tensor? attentionMask, Tensor? positionIds) => new()
+    {
+        Cache = Cache,
+        AttentionMask = attentionMask,
+        PositionIds = positionIds,
+        Mode = Mode,
+        Logits = Logits,
+        Sink = Sink,
+        _slots = _slots is null ? null : new Dictionary<object, object?>(_slots, ReferenceEqualityComparer.Instance),
+    };
+
     /// <summary>Removes the value under <paramref name="key"/>; true when there was one.</summary>
     public bool Remove<T>(ContextKey<T> key) => _slots is not null && _slots.Remove(key);
 }

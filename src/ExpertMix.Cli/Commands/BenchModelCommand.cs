@@ -14,7 +14,7 @@ namespace ExpertMix.Cli.Commands;
 internal static class BenchModelCommand
 {
     /// <summary>Typed options of one `bench model` call.</summary>
-    private sealed record Args(string? ModelDir, string? Preset, string DType, int Prefill, int Prompt, int Decode, int Reps, int? Threads, bool Json);
+    private sealed record Args(string? ModelDir, string? Preset, string DType, int Prefill, int Chunk, int Prompt, int Decode, int Reps, int? Threads, bool Json);
 
     public static Command Create()
     {
@@ -23,14 +23,15 @@ internal static class BenchModelCommand
         var dtype = new Option<string>("--dtype") { Description = "Weight storage: f32, bf16, or keep (the checkpoint's dtype; presets: f32).", DefaultValueFactory = _ => "keep" };
         dtype.AcceptOnlyFromAmong("keep", "f32", "bf16");
         var prefill = new Option<int>("--prefill") { Description = "Prefill length (one sequence, last-position logits).", DefaultValueFactory = _ => 512 };
+        var chunk = new Option<int>("--prefill-chunk") { Description = "Prefill in chunks of this many tokens through the KV cache (0 = one forward).", DefaultValueFactory = _ => ChunkedPrefill.DefaultChunk };
         var prompt = new Option<int>("--prompt") { Description = "Prompt length before decoding.", DefaultValueFactory = _ => 128 };
         var decode = new Option<int>("--decode") { Description = "Tokens to decode (greedy, KV cache, batch 1).", DefaultValueFactory = _ => 128 };
         var reps = new Option<int>("--reps") { Description = "Timed repetitions of each workload (median reported).", DefaultValueFactory = _ => 5 };
         var threads = new Option<int?>("--threads", "-t") { Description = "Worker threads (default: all cores)." };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object." };
         var cmd = new Command("model", "Prefill and decode tokens/s, weight bandwidth vs STREAM triad, and peak memory of a model.");
-        foreach (var o in new Option[] { model, preset, dtype, prefill, prompt, decode, reps, threads, json }) cmd.Add(o);
-        cmd.SetAction(pr => Run(new Args(pr.GetValue(model), pr.GetValue(preset), pr.GetValue(dtype)!, pr.GetValue(prefill), pr.GetValue(prompt),
+        foreach (var o in new Option[] { model, preset, dtype, prefill, chunk, prompt, decode, reps, threads, json }) cmd.Add(o);
+        cmd.SetAction(pr => Run(new Args(pr.GetValue(model), pr.GetValue(preset), pr.GetValue(dtype)!, pr.GetValue(prefill), pr.GetValue(chunk), pr.GetValue(prompt),
             pr.GetValue(decode), pr.GetValue(reps), pr.GetValue(threads), pr.GetValue(json))));
         return cmd;
     }
@@ -38,7 +39,7 @@ internal static class BenchModelCommand
     private static int Run(Args a)
     {
         if ((a.ModelDir is null) == (a.Preset is null)) throw new UserErrorException("bench model needs exactly one of --model DIR or --preset NAME");
-        if (a.Prefill < 1 || a.Prompt < 1 || a.Decode < 1 || a.Reps < 1) throw new UserErrorException("--prefill, --prompt, --decode and --reps must be ≥ 1");
+        if (a.Prefill < 1 || a.Prompt < 1 || a.Decode < 1 || a.Reps < 1 || a.Chunk < 0) throw new UserErrorException("--prefill, --prompt, --decode and --reps must be ≥ 1 and --prefill-chunk ≥ 0");
         if (a.Threads is { } t) Engine.Threads = t >= 1 ? t : throw new UserErrorException($"--threads must be ≥ 1 (got {t})");
         var clock = Stopwatch.StartNew();
         using var model = Load(a);
@@ -60,13 +61,13 @@ internal static class BenchModelCommand
         int[] prefillIds = RandomIds(rng, a.Prefill, info.VocabSize);
         int[] promptIds = RandomIds(rng, a.Prompt, info.VocabSize);
         using var noGrad = Autograd.NoGrad();
-        using (var cache = model.CreateCache(1, a.Prefill)) Prefill(model, cache, prefillIds); // warm-up (JIT, packing, pools)
+        using (var cache = model.CreateCache(1, a.Prefill)) Prefill(model, cache, prefillIds, a.Chunk); // warm-up (JIT, packing, pools)
         var gate = new ContentionGate();
         double prefillMs = gate.MedianMs(a.Reps, () =>
         {
             using var cache = model.CreateCache(1, a.Prefill);
             var sw = Stopwatch.StartNew();
-            Prefill(model, cache, prefillIds);
+            Prefill(model, cache, prefillIds, a.Chunk);
             return sw.Elapsed.TotalMilliseconds;
         });
         Decode(model, promptIds, Math.Min(8, a.Decode)); // warm-up of the one-token path
@@ -86,6 +87,7 @@ internal static class BenchModelCommand
             ["threads"] = Engine.Threads,
             ["load_s"] = Math.Round(loadSeconds, 2),
             ["prefill_tokens"] = a.Prefill,
+            ["prefill_chunk"] = a.Chunk,
             ["prefill_ms"] = Math.Round(prefillMs, 2),
             ["prefill_tok_s"] = Math.Round(prefillTps, 1),
             ["decode_prompt"] = a.Prompt,
@@ -149,11 +151,12 @@ internal static class BenchModelCommand
         return ids;
     }
 
-    private static void Prefill(ICausalLm model, KvCache cache, int[] ids)
+    private static void Prefill(ICausalLm model, KvCache cache, int[] ids, int chunk)
     {
         using var scope = TensorScope.Begin();
         using var input = Tensor.FromInts(ids, new Shape(1, ids.Length));
-        using var logits = model.Forward(input, new ForwardContext { Cache = cache, Logits = LogitsSelection.LastPosition });
+        var ctx = new ForwardContext { Cache = cache, Logits = LogitsSelection.LastPosition };
+        using var logits = chunk > 0 ? ChunkedPrefill.Forward(model, input, ctx, chunk) : model.Forward(input, ctx);
     }
 
     /// <summary>Prefills <paramref name="prompt"/>, then times <paramref name="steps"/> greedy one-token steps; returns their milliseconds.</summary>

@@ -10,8 +10,8 @@ using ExpertMix.Tensors;
 namespace ExpertMix.Models.Generation;
 
 /// <summary>
-/// Generates text with a causal LM and its tokenizer. One prefill forward over the (left-padded) prompts fills a
-/// KV cache, then one single-token forward per step computes only the last position's logits; each row is sampled
+/// Generates text with a causal LM and its tokenizer. A prefill over the (left-padded) prompts, in chunks of
+/// <see cref="ChunkedPrefill.DefaultChunk"/> tokens, fills a KV cache, then one single-token forward per step computes only the last position's logits; each row is sampled
 /// by its own <see cref="Sampler"/> (seed + row), detokenized incrementally and ended by its own
 /// <see cref="StopCriteria"/>. Finished rows keep feeding their last id (their outputs are ignored) until every row
 /// has finished.
@@ -129,7 +129,7 @@ public sealed class Generator
                 {
                     using var maskTensor = mask is null ? null : Tensor.FromInts(mask, new Shape(batch, mask.Length / batch));
                     var ctx = new ForwardContext { Cache = cache, AttentionMask = maskTensor, Logits = LogitsSelection.LastPosition };
-                    using var logits = Model.Forward(input, ctx); // [B, 1, V]
+                    using var logits = steps == 0 ? ChunkedPrefill.Forward(Model, input, ctx) : Model.Forward(input, ctx); // [B, 1, V]
                     int vocab = logits.Size(2);
                     var all = logits.Span;
                     for (int b = 0; b < batch; b++)

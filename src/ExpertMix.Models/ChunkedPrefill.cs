@@ -1,0 +1,50 @@
+// Prefill of a long prompt in chunks through the KV cache: the same last-position logits with a fraction of the activation memory.
+using ExpertMix.Nn;
+using ExpertMix.Tensors;
+
+namespace ExpertMix.Models;
+
+/// <summary>
+/// Runs a cached, last-position forward of [B, T] ids as ⌈T / chunk⌉ forwards of at most <c>chunk</c> tokens each. Every
+/// chunk attends to the cache filled by the previous ones, so the result equals one forward of all T tokens up to
+/// fp32 reassociation, while activations scale with the chunk instead of T (llama.cpp's micro-batches).
+/// </summary>
+public static class ChunkedPrefill
+{
+    /// <summary>
+    /// The default chunk, 512 tokens: measured on GPT-2-small, chunks of 128 cost ~20% of prefill speed and saved only
+    /// ~20 MB of peak memory at T = 512, so prompts up to 512 tokens run as one forward and longer ones are bounded.
+    /// </summary>
+    public const int DefaultChunk = 512;
+
+    /// <summary>
+    /// Last-position logits [B, 1, V] for <paramref name="inputIds"/> [B, T] appended to <c>ctx.Cache</c>.
+    /// <c>ctx.AttentionMask</c>, when given, covers [B, PastLength + T] and is sliced per chunk; explicit position ids
+    /// are not supported here (they are derived per chunk from the mask or the cache length).
+    /// </summary>
+    /// <exception cref="ArgumentException">No cache, not last-position logits, explicit position ids, or chunk &lt; 1.</exception>
+    public static Tensor Forward(ICausalLm model, Tensor inputIds, ForwardContext ctx, int chunk = DefaultChunk)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(ctx);
+        if (ctx.Cache is null || ctx.Logits != LogitsSelection.LastPosition || ctx.PositionIds is not null || chunk < 1)
+        {
+            throw new ArgumentException("chunked prefill needs a KV cache, last-position logits, no explicit position ids and chunk ≥ 1", nameof(ctx));
+        }
+        int t = inputIds.Size(1);
+        if (t <= chunk) return model.Forward(inputIds, ctx);
+        int past = ctx.PastLength;
+        Tensor? logits = null;
+        for (int start = 0; start < t; start += chunk)
+        {
+            int length = Math.Min(chunk, t - start);
+            logits?.Dispose();
+            using var scope = TensorScope.Begin();
+            using var ids = inputIds.Narrow(1, start, length).Contiguous();                  // [B, chunk]
+            using var mask = ctx.AttentionMask?.Narrow(1, 0, past + start + length).Contiguous(); // [B, S so far]
+            logits = TensorScope.Forget(model.Forward(ids, ctx.WithInputs(mask, null)));      // [B, 1, V]
+        }
+        return logits!;
+    }
+}
