@@ -151,7 +151,7 @@ public sealed class WeightSource
         }
         if (_state.Policy == DTypePolicy.F32 && t.DType != DType.F32)
         {
-            var f = t.To(DType.F32);
+            var f = t.Compact(DType.F32); // exactly sized: weights live as long as the model
             t.Dispose();
             t = f;
         }
@@ -168,9 +168,14 @@ public sealed class WeightSource
     /// <summary>N(0, 0.02²) values drawn straight into <paramref name="dtype"/> storage (no f32 copy of the whole tensor).</summary>
     private static Tensor RandomTensor(Shape shape, DType dtype, Rng rng)
     {
-        if (dtype == DType.F32) return Tensor.Randn(shape, rng, 0.02f);
-        if (dtype != DType.BF16) throw new NotSupportedException($"random weights in {dtype.SafetensorsName()} (use F32 or BF16)");
-        var t = Tensor.Empty(shape, DType.BF16);
+        if (dtype is not (DType.F32 or DType.BF16)) throw new NotSupportedException($"random weights in {dtype.SafetensorsName()} (use F32 or BF16)");
+        var t = Tensor.EmptyExact(shape, dtype);
+        if (dtype == DType.F32)
+        {
+            var values = t.Span;
+            for (int i = 0; i < values.Length; i++) values[i] = (float)rng.NextNormal() * 0.02f;
+            return t;
+        }
         var bits = t.AsSpan<ushort>();
         for (int i = 0; i < bits.Length; i++) bits[i] = Bf16.FromSingle(0.02f * (float)rng.NextNormal());
         return t;

@@ -24,7 +24,7 @@ public sealed class Conv1DLinear : ILinearLike, IDisposable
         using (Autograd.NoGrad())
         using (var t = storedWeight.Transpose(0, 1))
         {
-            w = MetaTensor.IsMeta(storedWeight) ? t.Detach() : t.Contiguous();
+            w = MetaTensor.IsMeta(storedWeight) ? t.Detach() : t.Compact();   // exactly sized: it lives as long as the model
         }
         TensorScope.Forget(w);
         storedWeight.Dispose();

@@ -35,10 +35,10 @@ public sealed partial class CpuBackend : IBackend
     /// A new contiguous tensor in pooled host memory whose storage reports <paramref name="owner"/> as its backend
     /// (for backends that decorate the CPU backend and share its memory and kernels).
     /// </summary>
-    internal static Tensor EmptyOwnedBy(IBackend owner, Shape shape, DType dtype, bool zero)
+    internal static Tensor EmptyOwnedBy(IBackend owner, Shape shape, DType dtype, bool zero, bool exact = false)
     {
         var dims = shape.ToArray();
-        var storage = new CpuStorage(dtype, shape.Numel, zero, owner);
+        var storage = new CpuStorage(dtype, shape.Numel, zero, owner, exact);
         return new Tensor(storage, dims, Shape.Wrap(dims).ContiguousStrides(), 0, addRef: false);
     }
 }

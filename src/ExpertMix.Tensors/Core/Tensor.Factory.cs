@@ -6,6 +6,12 @@ public sealed unsafe partial class Tensor
     /// <summary>An uninitialised contiguous tensor on the CPU backend.</summary>
     public static Tensor Empty(Shape shape, DType dtype = DType.F32) => CpuBackend.Instance.Empty(shape, dtype, zero: false);
 
+    /// <summary>
+    /// An uninitialised contiguous CPU tensor in an exactly sized, unpooled buffer (long-lived tensors such as model
+    /// weights; pooled buffers round sizes up by as much as 25%). See also <see cref="Compact"/>.
+    /// </summary>
+    public static Tensor EmptyExact(Shape shape, DType dtype = DType.F32) => CpuBackend.EmptyOwnedBy(CpuBackend.Instance, shape, dtype, zero: false, exact: true);
+
     /// <summary>A contiguous tensor of zeros.</summary>
     public static Tensor Zeros(Shape shape, DType dtype = DType.F32) => CpuBackend.Instance.Empty(shape, dtype, zero: true);
 

@@ -209,6 +209,20 @@ public sealed partial class Tensor
     }
 
     /// <summary>
+    /// A contiguous copy in <paramref name="dtype"/> (default: this tensor's) whose CPU buffer is sized exactly instead
+    /// of taken from the pool, whose buckets round sizes up by as much as 25%: for long-lived tensors such as model
+    /// weights built at load time (transposed, converted or generated). Not recorded by autograd.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The tensor is not on the CPU backend.</exception>
+    public Tensor Compact(DType? dtype = null)
+    {
+        if (Backend is not CpuBackend) throw new NotSupportedException($"Compact of {Describe()} on backend '{Backend.Name}'");
+        var c = EmptyExact(Shape, dtype ?? DType);
+        Backend.Copy(this, c);
+        return c;
+    }
+
+    /// <summary>
     /// Copies <paramref name="source"/> (same shape, any layout/dtype) into this tensor in place. The source may live on
     /// another backend: this is the one place tensors move between backends, and the destination's backend does it.
     /// </summary>

@@ -61,7 +61,22 @@ public sealed class BufferPool
         return GC.AllocateUninitializedArray<byte>((int)(size + AlignmentSlack), pinned: true);
     }
 
-    /// <summary>Returns an array obtained from <see cref="Rent"/>.</summary>
+    /// <summary>
+    /// A pinned array of exactly <paramref name="bytes"/> + <see cref="AlignmentSlack"/> bytes, never taken from the pool
+    /// (long-lived tensors such as model weights: <see cref="Rent"/> rounds sizes up by as much as 25%).
+    /// <see cref="Return"/> accepts it and keeps it only if its size happens to be a bucket size.
+    /// </summary>
+    public byte[] RentExact(long bytes)
+    {
+        if (bytes + AlignmentSlack > Array.MaxLength)
+        {
+            throw new OutOfMemoryException($"a single tensor buffer of {bytes} bytes exceeds the CPU backend's limit of {Array.MaxLength - AlignmentSlack} bytes");
+        }
+        Interlocked.Increment(ref _allocations);
+        return GC.AllocateUninitializedArray<byte>((int)(bytes + AlignmentSlack), pinned: true);
+    }
+
+    /// <summary>Returns an array obtained from <see cref="Rent"/> or <see cref="RentExact"/>.</summary>
     public void Return(byte[] array)
     {
         long size = array.Length - AlignmentSlack;

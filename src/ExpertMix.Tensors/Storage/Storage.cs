@@ -81,11 +81,11 @@ public sealed unsafe class CpuStorage : Storage
     /// Pooled CPU memory owned by <paramref name="backend"/>: lets a backend that runs on host memory (a decorator
     /// around <see cref="CpuBackend"/>, e.g. a tracing or recording backend in tests) hand out its own tensors.
     /// </summary>
-    internal CpuStorage(DType dtype, long length, bool zero, IBackend backend)
+    internal CpuStorage(DType dtype, long length, bool zero, IBackend backend, bool exact = false)
         : base(dtype, length, backend)
     {
         long bytes = length * dtype.SizeOf();
-        _buffer = BufferPool.Shared.Rent(bytes);
+        _buffer = exact ? BufferPool.Shared.RentExact(bytes) : BufferPool.Shared.Rent(bytes);
         byte* p = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_buffer));
         _pointer = (byte*)(((nint)p + 63) & ~(nint)63);
         if (zero) new Span<byte>(_pointer, checked((int)Math.Min(bytes, int.MaxValue))).Clear();
