@@ -117,4 +117,29 @@ public sealed class ModelCommandTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [SkippableFact]
+    public void Bench_model_json_reports_speed_bandwidth_and_memory()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "model", "--model", ModelDir(), "--prefill", "16", "--prompt", "8", "--decode", "8",
+            "--reps", "1", "--foreign-limit", "1000", "--json");
+
+        Assert.True(code == 0, stderr);
+        var r = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal("LlamaForCausalLM", r.GetProperty("architecture").GetString());
+        Assert.True(r.GetProperty("prefill_tok_s").GetDouble() > 0);
+        Assert.True(r.GetProperty("decode_tok_s").GetDouble() > 0);
+        Assert.Equal(260_032L * 4, r.GetProperty("weight_bytes").GetInt64());
+        Assert.Equal(2L * 5 * 4 * 8 * 4 * (8 + 8), r.GetProperty("kv_cache_bytes").GetInt64());
+        Assert.True(r.GetProperty("peak_rss_bytes").GetInt64() >= r.GetProperty("weight_bytes").GetInt64());
+        Assert.True(r.GetProperty("triad_gbs").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Bench_model_needs_exactly_one_of_model_and_preset()
+    {
+        var (code, _, stderr) = CliRunner.Run("bench", "model", "--json");
+        Assert.Equal(2, code);
+        Assert.Contains("exactly one of --model DIR or --preset NAME", stderr, StringComparison.Ordinal);
+    }
 }

@@ -14,7 +14,7 @@ namespace ExpertMix.Cli.Commands;
 internal static class BenchModelCommand
 {
     /// <summary>Typed options of one `bench model` call.</summary>
-    private sealed record Args(string? ModelDir, string? Preset, string DType, int Prefill, int Chunk, int Prompt, int Decode, int Reps, int? Threads, bool Json);
+    private sealed record Args(string? ModelDir, string? Preset, string DType, int Prefill, int Chunk, int Prompt, int Decode, int Reps, int? Threads, double ForeignLimit, bool Json);
 
     public static Command Create()
     {
@@ -28,11 +28,12 @@ internal static class BenchModelCommand
         var decode = new Option<int>("--decode") { Description = "Tokens to decode (greedy, KV cache, batch 1).", DefaultValueFactory = _ => 128 };
         var reps = new Option<int>("--reps") { Description = "Timed repetitions of each workload (median reported).", DefaultValueFactory = _ => 5 };
         var threads = new Option<int?>("--threads", "-t") { Description = "Worker threads (default: all cores)." };
+        var foreign = new Option<double>("--foreign-limit") { Description = "Discard repetitions during which other processes used more than this many cores.", DefaultValueFactory = _ => 0.10 };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object." };
         var cmd = new Command("model", "Prefill and decode tokens/s, weight bandwidth vs STREAM triad, and peak memory of a model.");
-        foreach (var o in new Option[] { model, preset, dtype, prefill, chunk, prompt, decode, reps, threads, json }) cmd.Add(o);
+        foreach (var o in new Option[] { model, preset, dtype, prefill, chunk, prompt, decode, reps, threads, foreign, json }) cmd.Add(o);
         cmd.SetAction(pr => Run(new Args(pr.GetValue(model), pr.GetValue(preset), pr.GetValue(dtype)!, pr.GetValue(prefill), pr.GetValue(chunk), pr.GetValue(prompt),
-            pr.GetValue(decode), pr.GetValue(reps), pr.GetValue(threads), pr.GetValue(json))));
+            pr.GetValue(decode), pr.GetValue(reps), pr.GetValue(threads), pr.GetValue(foreign), pr.GetValue(json))));
         return cmd;
     }
 
@@ -62,7 +63,7 @@ internal static class BenchModelCommand
         int[] promptIds = RandomIds(rng, a.Prompt, info.VocabSize);
         using var noGrad = Autograd.NoGrad();
         using (var cache = model.CreateCache(1, a.Prefill)) Prefill(model, cache, prefillIds, a.Chunk); // warm-up (JIT, packing, pools)
-        var gate = new ContentionGate();
+        var gate = new ContentionGate(a.ForeignLimit);
         double prefillMs = gate.MedianMs(a.Reps, () =>
         {
             using var cache = model.CreateCache(1, a.Prefill);
