@@ -25,17 +25,7 @@ public sealed class Gpt2LMHeadModel : ICausalLm
         // HF's GPT2LMHeadModel prefixes the base model with "transformer."; hub checkpoints saved from GPT2Model do not.
         var root = !ws.IsMeta && !ws.Contains("transformer.wte.weight") && ws.Contains("wte.weight") ? ws : ws.Scope("transformer");
         Transformer = new Gpt2Model(config, root);
-        Linear head;
-        if (config.TieWordEmbeddings)
-        {
-            ws.DeclareConsumed("lm_head.weight");
-            head = new Linear("lm_head", Transformer.Wte.Weight) { IsTied = true };                     // W = wte [V, C]
-        }
-        else
-        {
-            head = new Linear("lm_head", ws.Get("lm_head.weight", config.VocabSize, config.HiddenSize)); // [V, C]
-        }
-        LmHead = new LinearSlot(head);
+        LmHead = Models.LmHead.Create(ws, Transformer.Wte.Weight, config.TieWordEmbeddings, config.VocabSize, config.HiddenSize);
         _linears = [.. Transformer.Linears, LmHead];
         Info = info?.Invoke(this) ?? DefaultInfo(this);
     }
@@ -56,16 +46,7 @@ public sealed class Gpt2LMHeadModel : ICausalLm
     public IReadOnlyList<LinearSlot> Linears => _linears;
 
     /// <inheritdoc/>
-    public Tensor Forward(Tensor inputIds, ForwardContext ctx)
-    {
-        ArgumentNullException.ThrowIfNull(ctx);
-        bool keepGraph = ForwardScope.KeepsGraph(ctx, this);
-        var h = Transformer.Forward(inputIds, ctx);   // [B, T|1, C]
-        var logits = LmHead.Forward(h, ctx);                // [B, T|1, V]
-        ForwardScope.Release(keepGraph, h);
-        ctx.Tap("logits", -1, logits);
-        return logits;
-    }
+    public Tensor Forward(Tensor inputIds, ForwardContext ctx) => Models.LmHead.Forward(this, LmHead, () => Transformer.Forward(inputIds, ctx), ctx);
 
     /// <inheritdoc/>
     public KvCache CreateCache(int batch, int maxLength) => new(Config.NumLayers, batch, Config.NumHeads, maxLength, Config.HeadDim);

@@ -23,17 +23,7 @@ public sealed class LlamaForCausalLM : ICausalLm
         ArgumentNullException.ThrowIfNull(ws);
         Config = config;
         Model = new LlamaModel(config, ws.Scope("model"));
-        Linear head;
-        if (config.TieWordEmbeddings)
-        {
-            ws.DeclareConsumed("lm_head.weight");                                          // some tied checkpoints still store it
-            head = new Linear("lm_head", Model.EmbedTokens.Weight) { IsTied = true };       // W = embed_tokens [V, C]
-        }
-        else
-        {
-            head = new Linear("lm_head", ws.Get("lm_head.weight", config.VocabSize, config.HiddenSize));  // [V, C]
-        }
-        LmHead = new LinearSlot(head);
+        LmHead = Models.LmHead.Create(ws, Model.EmbedTokens.Weight, config.TieWordEmbeddings, config.VocabSize, config.HiddenSize);
         _linears = [.. Model.Linears, LmHead];
         Info = info?.Invoke(this) ?? DefaultInfo(this);
     }
@@ -54,16 +44,7 @@ public sealed class LlamaForCausalLM : ICausalLm
     public IReadOnlyList<LinearSlot> Linears => _linears;
 
     /// <inheritdoc/>
-    public Tensor Forward(Tensor inputIds, ForwardContext ctx)
-    {
-        ArgumentNullException.ThrowIfNull(ctx);
-        bool keepGraph = ForwardScope.KeepsGraph(ctx, this);
-        var h = Model.Forward(inputIds, ctx);     // [B, T|1, C]
-        var logits = LmHead.Forward(h, ctx);            // [B, T|1, V]
-        ForwardScope.Release(keepGraph, h);
-        ctx.Tap("logits", -1, logits);
-        return logits;
-    }
+    public Tensor Forward(Tensor inputIds, ForwardContext ctx) => Models.LmHead.Forward(this, LmHead, () => Model.Forward(inputIds, ctx), ctx);
 
     /// <inheritdoc/>
     public KvCache CreateCache(int batch, int maxLength) =>
