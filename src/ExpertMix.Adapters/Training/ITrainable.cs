@@ -19,6 +19,9 @@ public interface ITrainable
     /// </summary>
     Tensor Loss(TrainingBatch batch, ForwardMode mode);
 
+    /// <summary>The random stream the training forward draws from (e.g. LoRA dropout), saved and restored by checkpoints; null if none.</summary>
+    Rng? Rng { get; }
+
     /// <summary>Writes the trained artefact (e.g. a PEFT adapter directory) to <paramref name="dir"/> atomically per file.</summary>
     void SaveArtifact(string dir);
 }
