@@ -6,7 +6,7 @@ namespace ExpertMix.Adapters.Lora;
 /// <summary>
 /// The LoRA factors of one linear module (HF layout, independent of GPT-2 Conv1D storage): A [r, in], B [out, r] and the
 /// scaling s (α/r, or α/√r with rsLoRA), so that ΔW = s·B·A [out, in] and y = W x + b + s·B·A·x.
-/// Owns <see cref="A"/> and <see cref="B"/>.
+/// Owns <see cref="A"/> and <see cref="B"/>; unnamed factors are named by their PEFT keys (optimizer state is keyed by name).
 /// </summary>
 public sealed class LoraModule : IDisposable
 {
@@ -23,6 +23,8 @@ public sealed class LoraModule : IDisposable
         }
         if (!float.IsFinite(scaling)) throw new ArgumentException($"{modulePath}: scaling {scaling} is not finite");
         ModulePath = modulePath;
+        a.Name ??= PeftFormat.KeyA(modulePath);
+        b.Name ??= PeftFormat.KeyB(modulePath);
         A = a;
         B = b;
         Scaling = scaling;
