@@ -16,6 +16,7 @@ public static class Program
         root.Add(LogitsCommand.Create());
         root.Add(ScoreCommand.Create());
         root.Add(TokenizeCommand.Create());
+        root.Add(Commands.Lora.LoraCommand.Create());
         return root;
     }
 

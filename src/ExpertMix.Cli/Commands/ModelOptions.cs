@@ -1,5 +1,6 @@
 // Options shared by the verbs that load a model directory (--model, --dtype, --threads) and the loading itself.
 using System.CommandLine;
+using ExpertMix.Adapters.Lora;
 using ExpertMix.Models;
 using ExpertMix.Models.Chat;
 using ExpertMix.Models.Generation;
@@ -21,6 +22,12 @@ internal sealed class ModelOptions
 
     public Option<int?> Threads { get; } = new("--threads", "-t") { Description = "Worker threads (default: all cores)." };
 
+    public Option<string[]> Adapter { get; } = new("--adapter", "-a")
+    {
+        Description = "A PEFT LoRA adapter directory, optionally with a weight: DIR or DIR:SCALE (repeatable; all are active at once, unmerged).",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     public ModelOptions()
     {
         DType.AcceptOnlyFromAmong("keep", "f32");
@@ -32,16 +39,35 @@ internal sealed class ModelOptions
         command.Add(Model);
         command.Add(DType);
         command.Add(Threads);
+        command.Add(Adapter);
     }
 
     /// <summary>The typed values of one parse.</summary>
     public ModelArgs Bind(ParseResult parse) =>
-        new(parse.GetValue(Model)!, parse.GetValue(DType) == "f32" ? DTypePolicy.F32 : DTypePolicy.Keep, parse.GetValue(Threads));
+        new(parse.GetValue(Model)!, parse.GetValue(DType) == "f32" ? DTypePolicy.F32 : DTypePolicy.Keep, parse.GetValue(Threads))
+        {
+            Adapters = (parse.GetValue(Adapter) ?? []).Select(ParseAdapter).ToArray(),
+        };
+
+    /// <summary>Splits <c>DIR[:SCALE]</c>; a suffix that is not a number belongs to the path.</summary>
+    internal static (string Directory, float Weight) ParseAdapter(string value)
+    {
+        int colon = value.LastIndexOf(':');
+        if (colon > 0 && float.TryParse(value.AsSpan(colon + 1), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float w))
+        {
+            if (!float.IsFinite(w)) throw new ArgumentException($"--adapter {value}: the weight must be finite");
+            return (value[..colon], w);
+        }
+        return (value, 1f);
+    }
 }
 
 /// <summary>Where the model is and how to load it.</summary>
 internal sealed record ModelArgs(string Directory, DTypePolicy DType, int? Threads)
 {
+    /// <summary>LoRA adapters to attach (directory, weight).</summary>
+    public IReadOnlyList<(string Directory, float Weight)> Adapters { get; init; } = [];
+
     /// <summary>Applies --threads and loads the model.</summary>
     public ICausalLm LoadModel()
     {
@@ -51,7 +77,30 @@ internal sealed record ModelArgs(string Directory, DTypePolicy DType, int? Threa
             Engine.Threads = t;
         }
         if (!System.IO.Directory.Exists(Directory)) throw new DirectoryNotFoundException($"model directory not found: {Directory}");
-        return CausalLm.Load(Directory, LoadOptions.Default with { DType = DType });
+        var model = CausalLm.Load(Directory, LoadOptions.Default with { DType = DType });
+        if (Adapters.Count == 0) return model;
+        try
+        {
+            foreach (var (dir, _) in Adapters) WarnOnBaseMismatch(dir);
+            return new AdaptedModel(model, Adapters);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private void WarnOnBaseMismatch(string adapterDir)
+    {
+        string config = Path.Combine(adapterDir, PeftConfigJson.FileName);
+        if (!File.Exists(config)) return;
+        var declared = PeftConfigJson.Parse(File.ReadAllText(config), config).BaseModelNameOrPath;
+        string ours = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Directory)));
+        if (declared is { Length: > 0 } && !string.Equals(declared.TrimEnd('/').Split('/')[^1], ours, StringComparison.OrdinalIgnoreCase))
+        {
+            Console.Error.WriteLine($"warning: adapter {adapterDir} was trained on '{declared}', not '{ours}' (shapes are checked; results may differ)");
+        }
     }
 
     /// <summary>The model's tokenizer (tokenizer.json, or vocab.json + merges.txt).</summary>

@@ -1,0 +1,67 @@
+// `--adapter DIR[:SCALE]` on the model verbs and `lora inspect`, on the tiny checkpoints and PEFT fixtures of the test tree.
+using System.Text.Json;
+using ExpertMix.Tensors.IO;
+using ExpertMix.Testing;
+
+namespace ExpertMix.Cli.Tests;
+
+[Collection("Console")]
+public sealed class LoraCommandTests
+{
+    private static string Model(string name) => Path.Combine(RepoPaths.Root, "tests", "ExpertMix.Models.Tests", "Golden", name);
+
+    private static string Adapter(string model, string name) => Path.Combine(RepoPaths.Root, "tests", "ExpertMix.Adapters.Tests", "Golden", $"peft-{model}-{name}");
+
+    private static string Golden(string file) => Path.Combine(RepoPaths.Root, "tests", "ExpertMix.Adapters.Tests", "Golden", file);
+
+    [Theory]
+    [InlineData("tiny-gpt2")]
+    [InlineData("tiny-llama")]
+    public void Logits_with_two_weighted_adapters_match_pytorch(string model)
+    {
+        using var golden = SafetensorsFile.Open(Golden($"lora-logits-{model}.safetensors"));
+        using var ids = golden.GetTensor("input_ids");
+        using var expected = golden.GetTensor("logits_ab");
+        string output = Path.Combine(Path.GetTempPath(), $"expertmix-lora-logits-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var (code, _, stderr) = CliRunner.Run("logits", "--model", Model(model), "--adapter", Adapter(model, "a"), "--adapter", Adapter(model, "b") + ":-0.5",
+                "--token-ids", string.Join(",", ids.ToInt64Array()), "--out", output);
+            Assert.True(code == 0, stderr);
+            using var written = SafetensorsFile.Open(output);
+            using var logits = written.GetTensor("logits");
+            TensorAssert.Close(expected.ToArray(), logits.ToArray(), Tolerances.TinyLogitsAbs, 0, "logits with a − 0.5·b");
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public void An_adapter_for_another_model_is_a_one_line_error_naming_the_module()
+    {
+        var (code, _, stderr) = CliRunner.Run("logits", "--model", Model("tiny-gpt2"), "--adapter", Adapter("tiny-llama", "a"), "--token-ids", "1,2", "--out", "/tmp/never.safetensors");
+        Assert.Equal(2, code);
+        Assert.Contains("error: adapter", stderr);
+        Assert.Contains("model.layers.0.self_attn.q_proj", stderr);
+        Assert.Contains("warning: adapter", stderr);
+        Assert.False(File.Exists("/tmp/never.safetensors"));
+    }
+
+    [Fact]
+    public void Lora_inspect_json_reports_config_modules_and_delta_norms()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("lora", "inspect", Adapter("tiny-gpt2", "b"), "--json");
+        Assert.True(code == 0, stderr);
+        var r = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(2, r.GetProperty("r").GetInt32());
+        Assert.True(r.GetProperty("use_rslora").GetBoolean());
+        Assert.Equal(4, r.GetProperty("modules").GetInt32());
+        Assert.Equal(4 * 2 * (64 + 64) / 2 + 2 * 2 * (64 + 128), r.GetProperty("parameters").GetInt64());
+        var per = r.GetProperty("per_module").EnumerateArray().ToList();
+        Assert.All(per, m => Assert.True(m.GetProperty("delta_fro").GetDouble() > 0));
+        double total = Math.Sqrt(per.Sum(m => Math.Pow(m.GetProperty("delta_fro").GetDouble(), 2)));
+        Assert.Equal(total, r.GetProperty("delta_fro_total").GetDouble(), 9);
+    }
+}
