@@ -16,6 +16,7 @@ public interface ITrainable
     /// <summary>
     /// Mean next-token cross-entropy over the batch's loss tokens (rank-0, on the autograd tape when
     /// <paramref name="mode"/> is Train), summed over tokens ÷ <see cref="TrainingBatch.LossTokens"/>.
+    /// Intermediates belong to the caller's <see cref="TensorScope"/>, which must stay open until <c>Backward()</c> ran.
     /// </summary>
     Tensor Loss(TrainingBatch batch, ForwardMode mode);
 
