@@ -18,6 +18,7 @@ public static class BenchCommand
         bench.Add(CreateGemm());
         bench.Add(CreateGemv());
         bench.Add(BenchModelCommand.Create());
+        bench.Add(BenchLoraCommand.Create());
         return bench;
     }
 
