@@ -145,7 +145,7 @@ public static partial class DatasetConverters
     /// MBPP JSONL: <c>{"text", "code", "task_id", "test_setup_code", "test_list", "challenge_test_list"}</c>; every
     /// task id is converted (the upstream README's split is by task id: 11–510 evaluation, 1–10 and 511–1000
     /// train/prompting). Row: prompt = "{text}\nYour code should pass these tests:\n" + one test per line (+
-    /// "Test setup:\n{test_setup_code}\n" when present), completion = the code with CRLF turned into LF.
+    /// "Test setup:\n{test_setup_code}\n" when present), completion = the code with CRLF (and lone CR) turned into LF.
     /// </summary>
     public static IEnumerable<PromptCompletion> ReadMbpp(string sourceFile)
     {
@@ -163,5 +163,5 @@ public static partial class DatasetConverters
         }
     }
 
-    private static string Lf(string s) => s.Replace("\r\n", "\n", StringComparison.Ordinal);
+    private static string Lf(string s) => s.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
 }
