@@ -129,13 +129,19 @@ public sealed class DataBatchSourceTests
         });
         string path = tmp.File("mixed.jsonl", string.Join("\n", lines));
         var tok = DataFixtures.Tiny();
-        var data = TrainingData.Load([path], tok, new DataOptions { MaxLength = 16, Length = LengthPolicy.Pad }, ValidationSize.OfCount(6), splitSeed: 1);
-        Assert.Equal((24, 6), (data.Train.Count, data.Validation.Count));
+        var data = TrainingData.Load([path], tok, new DataOptions { MaxLength = 48, Length = LengthPolicy.Pad }, ValidationSize.OfCount(6), splitSeed: 1);
+        Assert.Equal((24, 6, 0), (data.Train.Count, data.Validation.Count, data.DroppedWithoutLoss));
         Assert.Equal(DataFixtures.Pad, data.PadId);
         var source = data.CreateTrainSource(5, seed: 2);
         using var batch = source.Next();
-        Assert.Equal((5, 16), (batch.BatchSize, batch.Length));
+        Assert.Equal((5, 48), (batch.BatchSize, batch.Length));
         Assert.True(batch.LossTokens > 0);
         Assert.Equal(2, data.ValidationBatches(4).Count(b => { b.Dispose(); return true; }));
+
+        // Cut at 16 tokens, chat rows lose their assistant turn: they are dropped rather than batched without loss.
+        var shortData = TrainingData.Load([path], tok, new DataOptions { MaxLength = 16 }, ValidationSize.OfCount(6), splitSeed: 1);
+        Assert.True(shortData.DroppedWithoutLoss > 0);
+        Assert.Equal(30, shortData.Train.Count + shortData.Validation.Count + shortData.DroppedWithoutLoss);
+        Assert.All(shortData.Train.Concat(shortData.Validation), s => Assert.True(s.LossTokens > 0));
     }
 }

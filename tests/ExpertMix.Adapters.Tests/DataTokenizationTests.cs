@@ -62,6 +62,25 @@ public sealed class DataTokenizationTests
     }
 
     [Fact]
+    public void Loss_scope_all_trains_every_token_of_every_kind()
+    {
+        var tok = DataFixtures.Tiny();
+        var all = new ExampleTokenizer(tok, Defaults with { Loss = LossScope.All }, DataFixtures.TinyTemplate());
+        var masked = new ExampleTokenizer(tok, Defaults, DataFixtures.TinyTemplate());
+        var rows = new[]
+        {
+            DataRow.FromPromptCompletion("P?\n", "C"),
+            DataRow.FromMessages([new("system", "s"), new("user", "u"), new("assistant", "a")]),
+        };
+        foreach (var row in rows)
+        {
+            var e = all.Tokenize(row);
+            Assert.Equal(e.InputIds, e.Labels);
+            Assert.Equal(masked.Tokenize(row).InputIds, e.InputIds);
+        }
+    }
+
+    [Fact]
     public void Prompt_completion_with_the_stories260K_tokenizer_trains_exactly_the_completion()
     {
         var tok = DataFixtures.SharedTokenizer("models/stories260K");

@@ -11,6 +11,16 @@ public enum EosPolicy
     None,
 }
 
+/// <summary>Which tokens take loss.</summary>
+public enum LossScope
+{
+    /// <summary>Only the completion of prompt/completion rows and the assistant turns of messages rows (text rows: all); the default.</summary>
+    Completion,
+
+    /// <summary>Every token (labels = input ids, as in Hugging Face's plain causal-LM collator); e.g. a --loss-on-prompt option.</summary>
+    All,
+}
+
 /// <summary>Which end of an over-long example is kept by <see cref="LengthPolicy.Truncate"/> / <see cref="LengthPolicy.Pad"/>.</summary>
 public enum TruncationSide
 {
@@ -53,6 +63,9 @@ public sealed record DataOptions
 
     /// <summary>EOS after text rows and completions. Default <see cref="EosPolicy.Append"/>.</summary>
     public EosPolicy Eos { get; init; } = EosPolicy.Append;
+
+    /// <summary>Which tokens take loss. Default <see cref="LossScope.Completion"/>.</summary>
+    public LossScope Loss { get; init; } = LossScope.Completion;
 
     /// <summary>Truncate, pad or pack. Default <see cref="LengthPolicy.Truncate"/>.</summary>
     public LengthPolicy Length { get; init; } = LengthPolicy.Truncate;

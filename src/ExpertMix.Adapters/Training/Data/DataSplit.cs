@@ -60,14 +60,21 @@ public static class DataSplit
     public static (IReadOnlyList<T> Train, IReadOnlyList<T> Validation) Split<T>(IReadOnlyList<T> items, ValidationSize size, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(items);
-        int n = items.Count, k = size.Resolve(n);
+        var (trainIdx, validationIdx) = Indices(items.Count, size, seed);
+        return (trainIdx.Select(i => items[i]).ToArray(), validationIdx.Select(i => items[i]).ToArray());
+    }
+
+    /// <summary>
+    /// The row indices of <see cref="Split{T}"/>'s two sets, ascending (e.g. to commit the split's id lists).
+    /// </summary>
+    public static (int[] Train, int[] Validation) Indices(int n, ValidationSize size, ulong seed)
+    {
+        int k = size.Resolve(n);
         var permutation = Permutation(n, new Rng(seed));
         var isValidation = new bool[n];
         for (int i = 0; i < k; i++) isValidation[permutation[i]] = true;
-        var train = new List<T>(n - k);
-        var validation = new List<T>(k);
-        for (int i = 0; i < n; i++) (isValidation[i] ? validation : train).Add(items[i]);
-        return (train, validation);
+        var all = Enumerable.Range(0, n);
+        return (all.Where(i => !isValidation[i]).ToArray(), all.Where(i => isValidation[i]).ToArray());
     }
 
     /// <summary>A uniformly random permutation of 0..n−1 by Fisher–Yates, advancing <paramref name="rng"/> n − 1 times.</summary>

@@ -9,9 +9,11 @@ namespace ExpertMix.Adapters.Training.Data;
 /// <list type="bullet">
 /// <item><see cref="DataRowKind.Text"/>: ids = Encode(text, SpecialTokens.Add) (BOS as the tokenizer's
 /// post-processor adds it) + [EOS] under <see cref="EosPolicy.Append"/>; labels = ids.</item>
-/// <item><see cref="DataRowKind.PromptCompletion"/>: ids = Encode(prompt, Add) ++ Encode(completion, None) ++ [EOS];
-/// the two parts are encoded separately so the boundary, and thus the mask, is exact; labels = −100 on the
-/// prompt part, the id elsewhere.</item>
+/// <item><see cref="DataRowKind.PromptCompletion"/>: ids = before ++ Encode(prompt, None) ++ Encode(completion, None)
+/// ++ after ++ [EOS], where before/after are the special tokens the post-processor puts around a sequence (e.g.
+/// [BOS] and []; so for the usual BOS-only template this equals Encode(prompt, Add) ++ Encode(completion, None)
+/// ++ [EOS]); the two parts are encoded separately so the boundary, and thus the mask, is exact; labels = −100
+/// on before ++ prompt, the id elsewhere.</item>
 /// <item><see cref="DataRowKind.Messages"/>: the chat template renders the conversation and
 /// <see cref="AssistantSpans"/> finds each assistant turn's characters; the text is cut at the span boundaries
 /// and every segment encoded with SpecialTokens.None (the template writes BOS itself, as transformers'
@@ -19,13 +21,16 @@ namespace ExpertMix.Adapters.Training.Data;
 /// spans (content + end-of-turn token) and −100 elsewhere. No EOS is appended (the end-of-turn token stops
 /// generation).</item>
 /// </list>
-/// Thread-safe (no mutable state).
+/// Under <see cref="LossScope.All"/> every label is the id (no masking). The EOS is not appended when the
+/// sequence already ends with it. Thread-safe (no mutable state).
 /// </summary>
 public sealed class ExampleTokenizer
 {
     private readonly Tokenizer _tokenizer;
     private readonly ChatTemplate? _template;
     private readonly IReadOnlyDictionary<string, object?>? _variables;
+    private readonly int[] _before;
+    private readonly int[] _after;
 
     /// <summary>Creates a tokeniser for rows.</summary>
     /// <param name="tokenizer">The model's tokenizer.</param>
@@ -44,6 +49,7 @@ public sealed class ExampleTokenizer
         Options = options;
         _template = chatTemplate;
         _variables = templateVariables;
+        (_before, _after) = SpecialWrap(tokenizer);
     }
 
     /// <summary>The options.</summary>
@@ -86,14 +92,32 @@ public sealed class ExampleTokenizer
 
     private TokenizedExample TokenizePromptCompletion(string prompt, string completion)
     {
-        var promptIds = _tokenizer.Encode(prompt, SpecialTokens.Add);
-        var ids = new List<int>(promptIds);
+        var ids = new List<int>(_before);
+        ids.AddRange(_tokenizer.Encode(prompt, SpecialTokens.None));
+        int promptLength = ids.Count;
         ids.AddRange(_tokenizer.Encode(completion, SpecialTokens.None));
+        ids.AddRange(_after);
         AppendEos(ids);
         int[] a = [.. ids];
         int[] labels = (int[])a.Clone();
-        Array.Fill(labels, TrainingBatch.IgnoreIndex, 0, promptIds.Count);
+        if (Options.Loss == LossScope.Completion) Array.Fill(labels, TrainingBatch.IgnoreIndex, 0, promptLength);
         return new TokenizedExample(a, labels);
+    }
+
+    /// <summary>
+    /// The post-processor's special tokens before and after a sequence, found by encoding a probe with and
+    /// without them (the probe's own ids must appear as one contiguous run).
+    /// </summary>
+    private static (int[] Before, int[] After) SpecialWrap(Tokenizer tokenizer)
+    {
+        const string probe = "a";
+        var plain = tokenizer.Encode(probe, SpecialTokens.None);
+        var added = tokenizer.Encode(probe, SpecialTokens.Add);
+        for (int at = 0; at + plain.Count <= added.Count; at++)
+        {
+            if (added.Skip(at).Take(plain.Count).SequenceEqual(plain)) return (added.Take(at).ToArray(), added.Skip(at + plain.Count).ToArray());
+        }
+        throw new ArgumentException($"{tokenizer.SourcePath}: the post-processor does not wrap the text in special tokens; prompt/completion rows cannot be encoded");
     }
 
     private TokenizedExample TokenizeMessages(IReadOnlyList<ChatMessage> messages, string source)
@@ -119,7 +143,7 @@ public sealed class ExampleTokenizer
         foreach (int id in _tokenizer.Encode(text, SpecialTokens.None))
         {
             ids.Add(id);
-            labels.Add(trained ? id : TrainingBatch.IgnoreIndex);
+            labels.Add(trained || Options.Loss == LossScope.All ? id : TrainingBatch.IgnoreIndex);
         }
     }
 

@@ -89,8 +89,8 @@ public sealed class JsonlBatchSource : IBatchSource
     }
 
     /// <summary>
-    /// Each sequence once, in data order, B at a time (the last batch may be smaller), e.g. for validation.
-    /// Each batch is created when enumerated and owned by the caller.
+    /// Each sequence once, in data order, B at a time, e.g. for validation; a smaller last batch is yielded or
+    /// skipped per <see cref="BatchOptions.LastBatch"/>. Each batch is created when enumerated and owned by the caller.
     /// </summary>
     public static IEnumerable<TrainingBatch> InOrder(IReadOnlyList<TokenizedExample> sequences, BatchOptions options)
     {
@@ -100,6 +100,7 @@ public sealed class JsonlBatchSource : IBatchSource
         for (int from = 0; from < sequences.Count; from += options.BatchSize)
         {
             int to = Math.Min(sequences.Count, from + options.BatchSize);
+            if (to - from < options.BatchSize && options.LastBatch == LastBatchPolicy.Drop) yield break;
             var rows = new TokenizedExample[to - from];
             for (int i = from; i < to; i++) rows[i - from] = sequences[i];
             yield return SequenceLayout.Collate(rows, options.FixedLength, options.PadId);

@@ -8,17 +8,25 @@ namespace ExpertMix.Adapters.Training.Data;
 /// Training and validation sequences ready to batch. <see cref="Load"/> reads the rows of one or more JSONL
 /// files (concatenated in order), splits them into train/validation by seed (<see cref="DataSplit.Split{T}"/>,
 /// on rows, so packing never mixes the sets), tokenises them (<see cref="ExampleTokenizer"/>) and applies the
-/// length policy to each set (<see cref="SequenceLayout.Arrange"/>).
+/// length policy to each set (<see cref="SequenceLayout.Arrange"/>); sequences without any loss position are
+/// dropped (<see cref="DroppedWithoutLoss"/>).
 /// </summary>
 public sealed class TrainingData
 {
     private TrainingData(IReadOnlyList<TokenizedExample> train, IReadOnlyList<TokenizedExample> validation, DataOptions options, int padId)
     {
-        Train = train;
-        Validation = validation;
+        Train = train.Where(s => s.LossTokens > 0).ToArray();
+        Validation = validation.Where(s => s.LossTokens > 0).ToArray();
+        DroppedWithoutLoss = train.Count - Train.Count + validation.Count - Validation.Count;
         Options = options;
         PadId = padId;
     }
+
+    /// <summary>
+    /// Sequences dropped because no position takes loss (e.g. a prompt longer than MaxLength cut on the right):
+    /// a batch of them would make the mean loss 0/0.
+    /// </summary>
+    public int DroppedWithoutLoss { get; }
 
     /// <summary>Training sequences (after the length policy).</summary>
     public IReadOnlyList<TokenizedExample> Train { get; }
