@@ -138,6 +138,33 @@ public sealed class DataTokenizationTests
         Assert.Equal(template.Render(new ChatTemplateInput(messages)), tok.Decode(e.InputIds, SkipSpecial.No));
     }
 
+    [Theory]
+    [InlineData("tokenizers/llama3", "<|eot_id|>")]
+    [InlineData("tokenizers/gemma3", "<end_of_turn>")]
+    [InlineData("tokenizers/qwen3", "<|im_end|>")]
+    public void Messages_with_real_templates_train_each_assistant_turn_through_its_end_of_turn_token(string dir, string endOfTurn)
+    {
+        var tok = DataFixtures.SharedTokenizer(dir);
+        var template = ChatTemplate.FromTokenizerConfig(SharedData.Require(dir + "/tokenizer_config.json"))!;
+        var messages = new List<ChatMessage>
+        {
+            new("system", "You are terse."),
+            new("user", "Capital of France?"),
+            new("assistant", "Paris."),
+            new("user", "And of Italy?"),
+            new("assistant", "Rome, of course."),
+        };
+        var e = new ExampleTokenizer(tok, Defaults, template).Tokenize(DataRow.FromMessages(messages));
+        var runs = TrainedRuns(e).Select(r => tok.Decode(r, SkipSpecial.No)).ToList();
+        Assert.Equal(2, runs.Count);
+        Assert.EndsWith("Paris." + endOfTurn, runs[0], StringComparison.Ordinal);
+        Assert.EndsWith("Rome, of course." + endOfTurn, runs[1], StringComparison.Ordinal);
+        Assert.All(runs, r => Assert.DoesNotContain("France", r, StringComparison.Ordinal));
+        // Cutting the text at span boundaries changes no token here: same ids as encoding the rendering whole.
+        string rendered = template.Render(new ChatTemplateInput(messages));
+        Assert.Equal(tok.Encode(rendered, SpecialTokens.None), e.InputIds);
+    }
+
     [Fact]
     public void Messages_row_without_a_template_names_the_row()
     {

@@ -31,6 +31,7 @@ public sealed class ExampleTokenizer
     private readonly IReadOnlyDictionary<string, object?>? _variables;
     private readonly int[] _before;
     private readonly int[] _after;
+    private readonly string[] _specialTokens;
 
     /// <summary>Creates a tokeniser for rows.</summary>
     /// <param name="tokenizer">The model's tokenizer.</param>
@@ -50,6 +51,7 @@ public sealed class ExampleTokenizer
         _template = chatTemplate;
         _variables = templateVariables;
         (_before, _after) = SpecialWrap(tokenizer);
+        _specialTokens = tokenizer.SpecialIds.Select(tokenizer.IdToToken).OfType<string>().ToArray();
     }
 
     /// <summary>The options.</summary>
@@ -123,7 +125,7 @@ public sealed class ExampleTokenizer
     private TokenizedExample TokenizeMessages(IReadOnlyList<ChatMessage> messages, string source)
     {
         if (_template is null) throw new InvalidDataException($"{source}: a messages row needs a chat template (the tokenizer config has none and none was given)");
-        var chat = AssistantSpans.Find(_template, messages, _variables, source);
+        var chat = AssistantSpans.Find(_template, messages, _variables, _specialTokens, source);
         var ids = new List<int>();
         var labels = new List<int>();
         int at = 0;
