@@ -115,6 +115,9 @@ public sealed class DataBatchSourceTests
         }
         Assert.Equal(3, batches);
         Assert.Equal(Enumerable.Range(0, 10), ids);
+        var dropped = JsonlBatchSource.InOrder(data, Options(4) with { LastBatch = LastBatchPolicy.Drop }).ToList();
+        Assert.Equal([4, 4], dropped.Select(b => b.BatchSize));
+        dropped.ForEach(b => b.Dispose());
     }
 
     [Fact]

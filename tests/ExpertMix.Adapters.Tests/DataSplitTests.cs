@@ -42,6 +42,9 @@ public sealed class DataSplitTests
         Assert.Equal(Items, perm.Order());
         var (_, validation) = DataSplit.Split(Items, ValidationSize.OfCount(13), 9);
         Assert.Equal(perm.Take(13).Order(), validation);
+        var (trainIdx, validationIdx) = DataSplit.Indices(100, ValidationSize.OfCount(13), 9);
+        Assert.Equal(validation, validationIdx);
+        Assert.Equal(Items.Except(validation), trainIdx);
     }
 
     [Fact]
