@@ -13,7 +13,8 @@ internal static class DataFixtures
     public const int Bos = 256, Eos = 257, ImStart = 258, ImEnd = 259, Pad = 260;
 
     private static readonly ConcurrentDictionary<string, Lazy<Tokenizer>> Shared = new();
-    private static readonly Lazy<string> TinyDir = new(WriteTiny);
+    private static readonly Lazy<string> TinyDir = new(() => WriteTiny(wrapEos: false));
+    private static readonly Lazy<string> TinyWrapDir = new(() => WriteTiny(wrapEos: true));
 
     /// <summary>
     /// A byte-level BPE with one token per byte (ids 0..255 in byte order, GPT-2 byte alphabet), added tokens
@@ -21,6 +22,9 @@ internal static class DataFixtures
     /// prepends &lt;s&gt;, and a tokenizer_config.json with bos/eos/pad and a ChatML template.
     /// </summary>
     public static Tokenizer Tiny() => Tokenizer.FromDirectory(TinyDir.Value);
+
+    /// <summary>The tiny tokenizer with a post-processor template [&lt;s&gt;, $A, &lt;/s&gt;] (EOS after every sequence).</summary>
+    public static Tokenizer TinyWrappingEos() => Tokenizer.FromDirectory(TinyWrapDir.Value);
 
     /// <summary>The tiny tokenizer's ChatML template.</summary>
     public static ChatTemplate TinyTemplate() => ChatTemplate.FromTokenizerConfig(Path.Combine(TinyDir.Value, "tokenizer_config.json"))!;
@@ -32,7 +36,7 @@ internal static class DataFixtures
         return Shared.GetOrAdd(dir, d => new Lazy<Tokenizer>(() => Tokenizer.FromDirectory(d))).Value;
     }
 
-    private static string WriteTiny()
+    private static string WriteTiny(bool wrapEos)
     {
         string dir = Path.Combine(Path.GetTempPath(), "expertmix-data-tok-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(dir);
@@ -48,9 +52,15 @@ internal static class DataFixtures
             ["post_processor"] = new
             {
                 type = "TemplateProcessing",
-                single = new object[] { new { SpecialToken = new { id = "<s>", type_id = 0 } }, new { Sequence = new { id = "A", type_id = 0 } } },
+                single = wrapEos
+                    ? new object[] { new { SpecialToken = new { id = "<s>", type_id = 0 } }, new { Sequence = new { id = "A", type_id = 0 } }, new { SpecialToken = new { id = "</s>", type_id = 0 } } }
+                    : new object[] { new { SpecialToken = new { id = "<s>", type_id = 0 } }, new { Sequence = new { id = "A", type_id = 0 } } },
                 pair = new object[] { new { Sequence = new { id = "A", type_id = 0 } } },
-                special_tokens = new Dictionary<string, object> { ["<s>"] = new { id = "<s>", ids = new[] { Bos }, tokens = new[] { "<s>" } } },
+                special_tokens = new Dictionary<string, object>
+                {
+                    ["<s>"] = new { id = "<s>", ids = new[] { Bos }, tokens = new[] { "<s>" } },
+                    ["</s>"] = new { id = "</s>", ids = new[] { Eos }, tokens = new[] { "</s>" } },
+                },
             },
             ["decoder"] = new { type = "ByteLevel", add_prefix_space = false, trim_offsets = true, use_regex = true },
             ["model"] = new { type = "BPE", vocab, merges = Array.Empty<string>() },

@@ -62,6 +62,18 @@ public sealed class DataTokenizationTests
     }
 
     [Fact]
+    public void Post_processor_tokens_wrap_the_whole_prompt_completion_sequence()
+    {
+        // A template [<s>, $A, </s>]: the trailing </s> must follow the completion, not the prompt, and not twice.
+        var tok = DataFixtures.TinyWrappingEos();
+        var e = new ExampleTokenizer(tok, Defaults).Tokenize(DataRow.FromPromptCompletion("Q\n", "A"));
+        Assert.Equal("<s>Q\nA</s>", tok.Decode(e.InputIds, SkipSpecial.No));
+        Assert.Equal("A</s>", tok.Decode(e.TrainedIds(), SkipSpecial.No));
+        var text = new ExampleTokenizer(tok, Defaults).Tokenize(DataRow.FromText("T"));
+        Assert.Equal("<s>T</s>", tok.Decode(text.InputIds, SkipSpecial.No));
+    }
+
+    [Fact]
     public void Loss_scope_all_trains_every_token_of_every_kind()
     {
         var tok = DataFixtures.Tiny();
