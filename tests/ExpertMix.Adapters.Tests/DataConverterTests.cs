@@ -29,7 +29,7 @@ public sealed class DataConverterTests : IDisposable
     private static List<JsonElement> JsonLines(string path) =>
         File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
 
-    [Fact]
+    [SkippableFact]
     public void Gsm8k_keeps_question_and_full_solution()
     {
         string src = SharedData.Require("data/gsm8k/train.jsonl");
@@ -42,7 +42,7 @@ public sealed class DataConverterTests : IDisposable
         Assert.All(rows, r => Assert.Contains("#### ", r.Completion, StringComparison.Ordinal));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(PubMedQaSplit.Train, 500)]
     [InlineData(PubMedQaSplit.Test, 500)]
     [InlineData(PubMedQaSplit.All, 1000)]
@@ -65,7 +65,7 @@ public sealed class DataConverterTests : IDisposable
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void TatQa_gives_one_row_per_question_with_table_paragraphs_and_scaled_answer()
     {
         string src = SharedData.Require("data/tatqa/tatqa_dataset_dev.json");
@@ -81,7 +81,7 @@ public sealed class DataConverterTests : IDisposable
         Assert.Equal(q.GetProperty("answer")[0].GetString() + (scale.Length > 0 ? " " + scale : ""), rows[1].Completion);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Arc_lists_choices_and_answers_with_the_key_and_text()
     {
         string easy = SharedData.Require("data/arc/ARC-Easy-test.jsonl");
@@ -99,7 +99,7 @@ public sealed class DataConverterTests : IDisposable
         Assert.Equal(2376 + 1170, both.Count); // SOURCE.md: Easy 2376 + Challenge 1170
     }
 
-    [Fact]
+    [SkippableFact]
     public void Mbpp_puts_tests_in_the_prompt_and_lf_code_in_the_completion()
     {
         string src = SharedData.Require("data/mbpp/mbpp.jsonl");
@@ -111,7 +111,7 @@ public sealed class DataConverterTests : IDisposable
         foreach (var t in raw[0].GetProperty("test_list").EnumerateArray()) Assert.Contains(t.GetString()!, rows[0].Prompt, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Convert_by_name_uses_the_default_files_and_refuses_unknown_sets()
     {
         string dir = SharedData.Require("data/gsm8k");
