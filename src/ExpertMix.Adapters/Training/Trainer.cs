@@ -29,6 +29,8 @@ public static class Trainer
     /// metrics lines after it are dropped.</para>
     /// <para>NaN/Inf: when a micro-batch loss or the gradient norm is not finite, the step is abandoned before the
     /// update, nothing is saved, and the summary has <see cref="TrainingStatus.Diverged"/>; earlier checkpoints stay.</para>
+    /// <para>Memory: every <see cref="ITrainable.Loss"/> call runs inside a <see cref="TensorScope"/> that ends after its
+    /// backward pass (or after reading the value in evaluation), so a loss may leave its intermediates to that scope.</para>
     /// <para>The trainer sets each trainable tensor's <see cref="Tensor.Name"/> to its trainable name (the optimizer
     /// state key). Runs on the calling thread; <paramref name="ct"/> is checked between steps.</para>
     /// </remarks>
