@@ -50,6 +50,10 @@ public static class Trainer
         {
             throw new ArgumentException($"trainer option WarmupSteps = {options.WarmupSteps} exceeds the run's {total} steps", nameof(options));
         }
+        if (validation is null && options.EarlyStoppingPatience > 0)
+        {
+            throw new ArgumentException($"trainer option EarlyStoppingPatience = {options.EarlyStoppingPatience} needs a validation set", nameof(validation));
+        }
         Directory.CreateDirectory(options.OutputDirectory);
         TrainerCheckpoints.Recover(options.OutputDirectory);
 

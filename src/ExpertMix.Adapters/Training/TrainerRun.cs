@@ -22,7 +22,6 @@ internal sealed class TrainerRun(ITrainable model, IBatchSource train, Func<IEnu
     private double _elapsedBefore;
     private double _lastLoss = double.NaN;
     private int _lastSavedStep = -1;
-    private int _lastEvalStep = -1;
     private string? _lastCheckpoint;
     private string? _bestCheckpoint;
 
@@ -57,7 +56,8 @@ internal sealed class TrainerRun(ITrainable model, IBatchSource train, Func<IEnu
         (_bestLoss, _bestStep, _evalsWithoutImprovement) = (state.BestValidationLoss, state.BestStep, state.EvalsWithoutImprovement);
         (_elapsedBefore, _lastLoss, _lastSavedStep) = (state.ElapsedSeconds, state.LastLoss, state.Step);
         _lastCheckpoint = Path.GetFullPath(directory);
-        if (_bestStep is not null && Directory.Exists(BestDirectory)) _bestCheckpoint = BestDirectory;
+        // best/ belongs to this trajectory only if it holds the best step recorded here (a crashed run may have gone further).
+        if (_bestStep is not null && Directory.Exists(BestDirectory) && TrainerCheckpoints.ReadState(BestDirectory).Step == _bestStep) _bestCheckpoint = BestDirectory;
         TrainerCheckpoints.DeleteAfter(options.OutputDirectory, state.Step);
     }
 
@@ -118,10 +118,9 @@ internal sealed class TrainerRun(ITrainable model, IBatchSource train, Func<IEnu
         _session.Stop();
         if (status == TrainingStatus.Completed)
         {
-            if (validation is not null && _lastEvalStep != _step && _step > 0) EvaluateAndTrack(metrics);
             message = $"trained {totalSteps} steps (final loss {_lastLoss.ToString("G6", CultureInfo.InvariantCulture)})";
         }
-        if (_lastSavedStep != _step) SaveStep();
+        if (_lastSavedStep != _step && _step > 0) SaveStep();
         string? exported = status == TrainingStatus.Cancelled ? null : ExportArtifact();
         return End(observer, status, message, exported);
     }
@@ -173,7 +172,6 @@ internal sealed class TrainerRun(ITrainable model, IBatchSource train, Func<IEnu
     private bool EvaluateAndTrack(TrainerMetricsWriter metrics)
     {
         var (loss, tokens) = Evaluate();
-        _lastEvalStep = _step;
         bool improved = double.IsFinite(loss) && (_bestLoss is null || loss < _bestLoss.Value - options.EarlyStoppingMinDelta);
         if (improved)
         {
