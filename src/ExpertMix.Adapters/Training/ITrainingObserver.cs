@@ -69,19 +69,21 @@ public sealed class NullTrainingObserver : ITrainingObserver
 /// <param name="logEvery">Print every N-th step (and the last).</param>
 public sealed class TextTrainingObserver(TextWriter writer, int logEvery = 1) : ITrainingObserver
 {
+    private readonly TextWriter _writer = writer ?? throw new ArgumentNullException(nameof(writer));
+
     /// <summary>Print every N-th step.</summary>
     public int LogEvery { get; } = logEvery >= 1 ? logEvery : throw new ArgumentOutOfRangeException(nameof(logEvery), logEvery, "must be ≥ 1");
 
     /// <inheritdoc/>
     public void OnStart(int startStep, int totalSteps) =>
-        writer.WriteLine(startStep == 0 ? $"training {totalSteps} steps" : $"resuming at step {startStep} of {totalSteps}");
+        _writer.WriteLine(startStep == 0 ? $"training {totalSteps} steps" : $"resuming at step {startStep} of {totalSteps}");
 
     /// <inheritdoc/>
     public void OnStep(StepMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         if (metrics.Step % LogEvery != 0 && metrics.Step != metrics.TotalSteps) return;
-        writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        _writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"step {metrics.Step}/{metrics.TotalSteps}  epoch {metrics.Epoch:F2}  loss {metrics.Loss:F4}  lr {metrics.LearningRate:E2}  grad_norm {metrics.GradNorm:F3}  {metrics.TokensPerSecond:F0} tok/s  eta {FormatEta(metrics.Eta)}"));
     }
 
@@ -89,19 +91,19 @@ public sealed class TextTrainingObserver(TextWriter writer, int logEvery = 1) : 
     public void OnEval(EvalResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        _writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"eval @ step {result.Step}: val_loss {result.Loss:F4}  val_ppl {result.Perplexity:F2}{(result.IsBest ? "  (best)" : "")}"));
     }
 
     /// <inheritdoc/>
     public void OnCheckpoint(int step, string directory, CheckpointKind kind) =>
-        writer.WriteLine($"saved {(kind == CheckpointKind.Best ? "best " : "")}checkpoint {directory}");
+        _writer.WriteLine($"saved {(kind == CheckpointKind.Best ? "best " : "")}checkpoint {directory}");
 
     /// <inheritdoc/>
     public void OnEnd(TrainingSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        writer.WriteLine($"{summary.Status}: {summary.Message}");
+        _writer.WriteLine($"{summary.Status}: {summary.Message}");
     }
 
     private static string FormatEta(TimeSpan eta) =>

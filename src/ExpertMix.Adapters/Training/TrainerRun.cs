@@ -147,6 +147,10 @@ internal sealed class TrainerRun(ITrainable model, IBatchSource train, Func<IEnu
                 using var scope = TensorScope.Begin();
                 double weight = (double)counts[i] / total;
                 var micro = model.Loss(batches[i], ForwardMode.Train);    // [] mean over the micro-batch's loss tokens
+                if (micro.Numel != 1 || !micro.RequiresGrad)
+                {
+                    throw new InvalidOperationException($"ITrainable.Loss in Train mode must return a one-element tensor on the autograd tape; got {micro.Describe()} (requires grad: {micro.RequiresGrad})");
+                }
                 float value = micro.Item();
                 if (!float.IsFinite(value))
                 {
