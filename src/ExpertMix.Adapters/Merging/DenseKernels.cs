@@ -138,6 +138,22 @@ internal static class DenseKernels
         return c.ToArray();
     }
 
+    /// <summary>ΔW = scale·B·A [out, in] in f32 (B [out, r], A [r, in]), row by row with vectorised axpy.</summary>
+    public static float[] Delta(float[] b, float[] a, int outFeatures, int rank, int inFeatures, float scale)
+    {
+        var y = new float[outFeatures * inFeatures];
+        for (int o = 0; o < outFeatures; o++)
+        {
+            var dst = y.AsSpan(o * inFeatures, inFeatures);
+            for (int j = 0; j < rank; j++)
+            {
+                float p = scale * b[(o * rank) + j];
+                if (p != 0) TensorPrimitives.MultiplyAdd(a.AsSpan(j * inFeatures, inFeatures), p, dst, dst);
+            }
+        }
+        return y;
+    }
+
     /// <summary>Σ x² in f64 of an f32 span.</summary>
     public static double SumSquares(ReadOnlySpan<float> x)
     {

@@ -73,12 +73,7 @@ public static partial class LoraMerger
 
     // ΔW_i = s_i·B_i·A_i [out, in] in f32.
     private static float[] Delta(ModuleContributions m, Contribution c)
-    {
-        var d = DenseKernels.MatMul(c.B, m.OutFeatures, c.Rank, c.A, m.InFeatures);
-        float s = (float)c.Scaling;
-        for (int i = 0; i < d.Length; i++) d[i] *= s;
-        return d;
-    }
+        => DenseKernels.Delta(c.B, c.A, m.OutFeatures, c.Rank, m.InFeatures, (float)c.Scaling);
 
     /// <summary>
     /// The config of a merged adapter with per-module ranks <paramref name="ranks"/>: r = lora_alpha = the most common

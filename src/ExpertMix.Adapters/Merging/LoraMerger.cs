@@ -52,23 +52,11 @@ public static partial class LoraMerger
 
     // ---- exact ----------------------------------------------------------------------------------------------------
 
-    // ΔW = T accumulated in f64 per row, rounded once to f32; the error is that rounding.
+    // ΔW = T accumulated in f64, rounded once to f32; the error is that rounding.
     private static (float[] Delta, double ErrSq, double TargetSq) DeltaSum(ModuleContributions m)
     {
         var y = new float[m.OutFeatures * m.InFeatures];
-        double err = 0, tgt = 0;
-        DenseKernels.TargetRows(m.TargetTerms(), m.OutFeatures, m.InFeatures, (o, row) =>
-        {
-            var dst = y.AsSpan(o * m.InFeatures, m.InFeatures);
-            for (int i = 0; i < row.Length; i++)
-            {
-                float f = (float)row[i];
-                dst[i] = f;
-                double d = f - row[i];
-                err += d * d;
-                tgt += row[i] * row[i];
-            }
-        });
+        var (err, tgt) = TargetKernel.Run(m.TargetTerms(), m.OutFeatures, m.InFeatures, y, TargetPass.Write);
         return (y, err, tgt);
     }
 
@@ -132,24 +120,21 @@ public static partial class LoraMerger
     private static MergeResult AdapterResult(MergeMethod method, MergeMethod effective, IReadOnlyList<MergeInput> inputs, MergeOptions options,
         List<ModuleContributions> modules, Func<ModuleContributions, (float[] B, float[] A, int Rank)> build)
     {
+        var built = ForEachModule(modules, m =>
+        {
+            var (b, a, r) = build(m);
+            return (b, a, r, FactorisedError(m, b, a, r));
+        });
         var loraModules = new List<LoraModule>(modules.Count);
-        var errors = new List<ModuleCompositionError>(modules.Count);
         var ranks = new Dictionary<string, int>(StringComparer.Ordinal);
-        try
+        for (int k = 0; k < modules.Count; k++)
         {
-            foreach (var m in modules)
-            {
-                var (b, a, r) = build(m);
-                errors.Add(FactorisedError(m, b, a, r));
-                ranks[m.Path] = r;
-                loraModules.Add(new LoraModule(m.Path, Tensor.FromArray(a, new Shape(r, m.InFeatures)), Tensor.FromArray(b, new Shape(m.OutFeatures, r)), 1f));
-            }
+            var m = modules[k];
+            var (b, a, r, _) = built[k];
+            ranks[m.Path] = r;
+            loraModules.Add(new LoraModule(m.Path, Tensor.FromArray(a, new Shape(r, m.InFeatures)), Tensor.FromArray(b, new Shape(m.OutFeatures, r)), 1f));
         }
-        catch
-        {
-            foreach (var lm in loraModules) lm.Dispose();
-            throw;
-        }
+        var errors = built.Select(x => x.Item4).ToList();
         var adapter = new LoraAdapter(options.Name, OutputConfig(inputs.Select(x => x.Adapter.Config).ToArray(), ranks), loraModules);
         return new MergeResult(method, effective, adapter, null, new CompositionErrorReport(errors));
     }
@@ -166,23 +151,34 @@ public static partial class LoraMerger
     private static MergeResult DenseResult(MergeMethod method, MergeMethod effective, List<ModuleContributions> modules,
         Func<ModuleContributions, (float[] Delta, double ErrSq, double TargetSq)> build)
     {
+        var built = ForEachModule(modules, build);
         var dense = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
         var errors = new List<ModuleCompositionError>(modules.Count);
-        try
+        for (int k = 0; k < modules.Count; k++)
         {
-            foreach (var m in modules)
-            {
-                var (y, err, tgt) = build(m);
-                errors.Add(new ModuleCompositionError(m.Path, Math.Sqrt(err), Math.Sqrt(tgt), ErrorEvaluation.Dense));
-                dense[m.Path] = Tensor.FromArray(y, new Shape(m.OutFeatures, m.InFeatures)); // [out, in]
-            }
-        }
-        catch
-        {
-            foreach (var t in dense.Values) t.Dispose();
-            throw;
+            var m = modules[k];
+            var (y, err, tgt) = built[k];
+            built[k] = default;
+            errors.Add(new ModuleCompositionError(m.Path, Math.Sqrt(err), Math.Sqrt(tgt), ErrorEvaluation.Dense));
+            dense[m.Path] = Tensor.FromArray(y, new Shape(m.OutFeatures, m.InFeatures)); // [out, in]
         }
         return new MergeResult(method, effective, null, dense, new CompositionErrorReport(errors));
+    }
+
+    // Runs build on every module, in parallel across modules (each module is independent); rethrows the first error as is.
+    private static T[] ForEachModule<T>(List<ModuleContributions> modules, Func<ModuleContributions, T> build)
+    {
+        var results = new T[modules.Count];
+        try
+        {
+            Parallel.For(0, modules.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, k => results[k] = build(modules[k]));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
+        return results;
     }
 
     // ‖B·A − T‖ by Gram traces: the difference is [B, −B_1…][A; w_1 s_1 A_1; …].
@@ -196,20 +192,7 @@ public static partial class LoraMerger
         return new ModuleCompositionError(m.Path, Math.Sqrt(err), Math.Sqrt(tgt), ErrorEvaluation.GramTrace);
     }
 
-    // (‖y − T‖², ‖T‖²) with T accumulated in f64 row by row.
+    // (‖y − T‖², ‖T‖²) with T accumulated in f64.
     private static (double ErrSq, double TargetSq) DenseError(ModuleContributions m, float[] y)
-    {
-        double err = 0, tgt = 0;
-        DenseKernels.TargetRows(m.TargetTerms(), m.OutFeatures, m.InFeatures, (o, row) =>
-        {
-            var src = y.AsSpan(o * m.InFeatures, m.InFeatures);
-            for (int i = 0; i < row.Length; i++)
-            {
-                double d = src[i] - row[i];
-                err += d * d;
-                tgt += row[i] * row[i];
-            }
-        });
-        return (err, tgt);
-    }
+        => TargetKernel.Run(m.TargetTerms(), m.OutFeatures, m.InFeatures, y, TargetPass.Compare);
 }

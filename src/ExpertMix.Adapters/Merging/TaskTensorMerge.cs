@@ -45,33 +45,37 @@ public static class PeftMergeFunctions
         return result;
     }
 
-    private static float[] WeightedSum(IReadOnlyList<float[]> xs, IReadOnlyList<double> weights)
+    private static float[] WeightedSum(IReadOnlyList<float[]> list, IReadOnlyList<double> wlist)
     {
-        Check(xs, weights);
+        Check(list, wlist);
+        var xs = list.ToArray();
+        var weights = wlist.ToArray();
         int n = xs[0].Length;
         var y = new float[n];
         for (int e = 0; e < n; e++)
         {
             double s = 0;
-            for (int i = 0; i < xs.Count; i++) s += weights[i] * xs[i][e];
+            for (int i = 0; i < xs.Length; i++) s += weights[i] * xs[i][e];
             y[e] = (float)s;
         }
         return y;
     }
 
-    private static float[] DisjointMerge(IReadOnlyList<float[]> xs, IReadOnlyList<double> weights, SignElection election)
+    private static float[] DisjointMerge(IReadOnlyList<float[]> list, IReadOnlyList<double> wlist, SignElection election)
     {
-        Check(xs, weights);
+        Check(list, wlist);
+        var xs = list.ToArray();
+        var weights = wlist.ToArray();
         int n = xs[0].Length;
         var y = new float[n];
         for (int e = 0; e < n; e++)
         {
             double vote = 0;
-            for (int i = 0; i < xs.Count; i++) vote += election == SignElection.Total ? xs[i][e] : Math.Sign(xs[i][e]);
+            for (int i = 0; i < xs.Length; i++) vote += election == SignElection.Total ? xs[i][e] : Math.Sign(xs[i][e]);
             int elected = vote >= 0 ? 1 : -1;
             double s = 0;
             int count = 0;
-            for (int i = 0; i < xs.Count; i++)
+            for (int i = 0; i < xs.Length; i++)
             {
                 if (Math.Sign(xs[i][e]) != elected) continue;
                 s += weights[i] * xs[i][e];
@@ -104,43 +108,47 @@ public static class MergekitFunctions
         NormalizeMode normalize, double lambda)
     {
         PeftMergeFunctions.Check(deltas, weights);
-        int n = deltas[0].Length;
-        int k = deltas.Count;
+        var xs = deltas.ToArray();
+        var w = weights.ToArray();
+        int n = xs[0].Length;
+        int k = xs.Length;
         var y = new float[n];
-        double wsum = weights.Sum();
+        double wsum = w.Sum();
         double plainDivisor = Math.Abs(wsum) < 1e-8 ? 1 : wsum;
+        bool norm = normalize == NormalizeMode.SumOfWeights;
+        var t = new double[k];
         for (int e = 0; e < n; e++)
         {
-            double mixed = 0, divisor;
+            double mixed = 0, divisor, vote = 0;
+            for (int i = 0; i < k; i++)
+            {
+                t[i] = w[i] * xs[i][e];
+                vote += consensus == ConsensusMethod.Count ? Sign(t[i]) : t[i];
+            }
             if (consensus == ConsensusMethod.None)
             {
-                for (int i = 0; i < k; i++) mixed += weights[i] * deltas[i][e];
+                mixed = vote;
                 divisor = plainDivisor;
             }
             else
             {
-                double vote = 0;
-                for (int i = 0; i < k; i++)
-                {
-                    double t = weights[i] * deltas[i][e];
-                    vote += consensus == ConsensusMethod.Sum ? t : Math.Sign(t);
-                }
                 int elected = vote >= 0 ? 1 : -1;
                 divisor = 0;
                 for (int i = 0; i < k; i++)
                 {
-                    double t = weights[i] * deltas[i][e];
-                    if (Math.Sign(t) != elected) continue;
-                    mixed += t;
-                    divisor += weights[i];
+                    if (Sign(t[i]) != elected) continue;
+                    mixed += t[i];
+                    divisor += w[i];
                 }
                 if (divisor == 0) divisor = 1;
             }
-            if (normalize == NormalizeMode.SumOfWeights) mixed /= divisor;
+            if (norm) mixed /= divisor;
             y[e] = (float)(mixed * lambda);
         }
         return y;
     }
+
+    private static int Sign(double v) => v > 0 ? 1 : v < 0 ? -1 : 0;
 
     /// <summary>
     /// Spherical interpolation of flat τ₁, τ₂ at t: d = ⟨τ̂₁, τ̂₂⟩ (normalised copies, norms ≤ 1e-8 left as is);
