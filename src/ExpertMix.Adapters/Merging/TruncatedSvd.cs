@@ -97,6 +97,7 @@ internal static class TruncatedSvd
             for (int b = 0; b < p2; b++) TensorPrimitives.MultiplyAdd<double>(q2[b], v[j][b], row, row);
             for (int i = 0; i < inFeatures; i++) aOut[(j * inFeatures) + i] = (float)row[i];
         }
+        CanonicalSigns(bOut, aOut, outFeatures, inFeatures, k);
         return new SvdFactors(bOut, aOut, k, sigma, total);
     }
 
@@ -145,7 +146,28 @@ internal static class TruncatedSvd
                 for (int o = 0; o < outFeatures; o++) bOut[(o * k) + j] = (float)proj[o];
             }
         }
+        CanonicalSigns(bOut, aOut, outFeatures, inFeatures, k);
         return new SvdFactors(bOut, aOut, k, sigma, total);
+    }
+
+    /// <summary>
+    /// Fixes the sign of each singular pair (an SVD determines it only up to ±): the largest-|value| entry of each
+    /// row of A (the first on ties) is made positive, negating that row and the matching column of B.
+    /// </summary>
+    public static void CanonicalSigns(float[] b, float[] a, int outFeatures, int inFeatures, int k)
+    {
+        for (int j = 0; j < k; j++)
+        {
+            var row = a.AsSpan(j * inFeatures, inFeatures);
+            int arg = 0;
+            for (int i = 1; i < inFeatures; i++)
+            {
+                if (Math.Abs(row[i]) > Math.Abs(row[arg])) arg = i;
+            }
+            if (row[arg] >= 0) continue;
+            for (int i = 0; i < inFeatures; i++) row[i] = -row[i];
+            for (int o = 0; o < outFeatures; o++) b[(o * k) + j] = -b[(o * k) + j];
+        }
     }
 
     /// <summary>
