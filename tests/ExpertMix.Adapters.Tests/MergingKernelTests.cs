@@ -38,6 +38,34 @@ public class MergingKernelTests
         }
     }
 
+    [Fact]
+    public void Target_kernel_writes_t_and_measures_a_given_delta_against_it()
+    {
+        var rng = new Rng(8);
+        const int Out = 13, In = 21, R = 5; // not multiples of the 4×8 block
+        var b = Enumerable.Range(0, Out * R).Select(_ => (float)rng.NextNormal()).ToArray();
+        var a = Enumerable.Range(0, R * In).Select(_ => (float)rng.NextNormal()).ToArray();
+        var term = FactorTerm.FromLora(0.75, b, a, R, Out, In);
+        var y = new float[Out * In];
+        var (err, tgt) = TargetKernel.Run([term], Out, In, y, TargetPass.Write);
+        double expectedTgt = 0;
+        for (int o = 0; o < Out; o++)
+        {
+            for (int i = 0; i < In; i++)
+            {
+                double t = 0;
+                for (int j = 0; j < R; j++) t += 0.75 * b[(o * R) + j] * a[(j * In) + i];
+                Assert.Equal((float)t, y[(o * In) + i]);
+                expectedTgt += t * t;
+            }
+        }
+        Assert.Equal(expectedTgt, tgt, 1e-9 * expectedTgt);
+        Assert.True(err <= 1e-12 * tgt);
+        var shifted = y.Select(v => v + 0.5f).ToArray();
+        var (err2, _) = TargetKernel.Run([term], Out, In, shifted, TargetPass.Compare);
+        Assert.Equal(0.25 * Out * In, err2, 1e-3);
+    }
+
     [Theory]
     [InlineData(20, 9)]
     [InlineData(9, 20)]
@@ -61,7 +89,14 @@ public class MergingKernelTests
             Assert.Equal(svd.TailSquared, err, 3);
         }
     }
+}
 
+[CollectionDefinition(nameof(MergingSpeedCollection), DisableParallelization = true)]
+public sealed class MergingSpeedCollection;
+
+[Collection(nameof(MergingSpeedCollection))]
+public class MergingSpeedTests
+{
     [Fact]
     public void Gpt2_sized_merges_and_orthogonality_meet_the_speed_targets()
     {
@@ -78,20 +113,30 @@ public class MergingKernelTests
         using var z = Random("z", 3, specs);
         MergeInput[] inputs = [new(x, 1f), new(y, 1f), new(z, 1f)];
         using (LoraMerger.Merge(inputs, MergeMethod.Cat)) { } // warm-up (JIT)
-        var times = new Dictionary<string, double>();
+        // CPU time of this process (the collection runs alone) is insensitive to other load on a shared machine;
+        // targets: merge < 2 s wall on 2 cores (≤ 4 CPU-s), orthogonality < 1 s
+        var cpu = new Dictionary<string, double>();
+        var wall = new Dictionary<string, double>();
+        var process = Process.GetCurrentProcess();
+        void Time(string name, Action run)
+        {
+            process.Refresh();
+            var c0 = process.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            run();
+            wall[name] = sw.Elapsed.TotalSeconds;
+            process.Refresh();
+            cpu[name] = (process.TotalProcessorTime - c0).TotalSeconds;
+        }
         foreach (var method in new[] { MergeMethod.DeltaSum, MergeMethod.Cat, MergeMethod.Ties, MergeMethod.PeftTies })
         {
-            var sw = Stopwatch.StartNew();
-            using var r = LoraMerger.Merge(inputs, method);
-            times[MergeMethodInfo.NameOf(method)] = sw.Elapsed.TotalSeconds;
+            Time(MergeMethodInfo.NameOf(method), () => LoraMerger.Merge(inputs, method).Dispose());
         }
-        var sw2 = Stopwatch.StartNew();
-        var m = Orthogonality.Pairwise(inputs);
-        times["orthogonality"] = sw2.Elapsed.TotalSeconds;
-        Assert.Equal(48, m[0, 1].CommonModules);
-        string report = string.Join(", ", times.Select(p => $"{p.Key} {p.Value:F2}s"));
-        // targets: merges < 2 s, orthogonality < 1 s (×2 slack for a shared CI machine)
-        Assert.True(times.Where(p => p.Key != "orthogonality").All(p => p.Value < 4), report);
-        Assert.True(times["orthogonality"] < 2, report);
+        OrthogonalityMatrix? m = null;
+        Time("orthogonality", () => m = Orthogonality.Pairwise(inputs));
+        Assert.Equal(48, m![0, 1].CommonModules);
+        string report = string.Join(", ", cpu.Keys.Select(k => $"{k} {cpu[k]:F2} CPU-s / {wall[k]:F2} s"));
+        Assert.True(cpu.Where(p => p.Key != "orthogonality").All(p => p.Value < 4), report);
+        Assert.True(cpu["orthogonality"] < 1, report);
     }
 }

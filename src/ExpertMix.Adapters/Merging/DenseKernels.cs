@@ -1,4 +1,5 @@
 // Small f64/f32 linear-algebra kernels for merging and analysis: conversions, Grams and factorised inner products.
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using ExpertMix.Tensors;
 using Tensor = ExpertMix.Tensors.Tensor;
@@ -24,6 +25,7 @@ internal sealed record FactorTerm(double Coef, double[] Pt, double[] Q, int Rank
 internal static class DenseKernels
 {
     /// <summary>x as f64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double[] ToDouble(ReadOnlySpan<float> x)
     {
         var y = new double[x.Length];
@@ -32,6 +34,7 @@ internal static class DenseKernels
     }
 
     /// <summary>xᵀ [cols, rows] in f64 of x [rows, cols] f32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double[] TransposeToDouble(ReadOnlySpan<float> x, int rows, int cols)
     {
         var y = new double[x.Length];
@@ -54,6 +57,7 @@ internal static class DenseKernels
     }
 
     /// <summary>G [rx, ry] with G[a, b] = x_a · y_b over rows of length <paramref name="len"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double[] CrossGram(double[] x, int rx, double[] y, int ry, int len)
     {
         var g = new double[rx * ry];
@@ -66,6 +70,7 @@ internal static class DenseKernels
     }
 
     /// <summary>Symmetric G [r, r] = X Xᵀ of x [r, len] (f64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double[] Gram(double[] x, int r, int len)
     {
         var g = new double[r * r];
@@ -110,6 +115,7 @@ internal static class DenseKernels
     /// <summary>
     /// Σ_t c_t P_t Q_t row by row in f64 ([out, in]); calls <paramref name="row"/> with each finished row (reused buffer).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TargetRows(IReadOnlyList<FactorTerm> terms, int outFeatures, int inFeatures, Action<int, double[]> row)
     {
         var acc = new double[inFeatures];
@@ -139,6 +145,7 @@ internal static class DenseKernels
     }
 
     /// <summary>ΔW = scale·B·A [out, in] in f32 (B [out, r], A [r, in]), row by row with vectorised axpy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float[] Delta(float[] b, float[] a, int outFeatures, int rank, int inFeatures, float scale)
     {
         var y = new float[outFeatures * inFeatures];
@@ -154,7 +161,24 @@ internal static class DenseKernels
         return y;
     }
 
+    /// <summary>Rows o0..o0+rows of ΔW = scale·B·A written to <paramref name="dst"/> [rows, in].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DeltaRows(float[] b, float[] a, int o0, int rows, int rank, int inFeatures, float scale, float[] dst)
+    {
+        for (int o = 0; o < rows; o++)
+        {
+            var row = dst.AsSpan(o * inFeatures, inFeatures);
+            row.Clear();
+            for (int j = 0; j < rank; j++)
+            {
+                float p = scale * b[((o0 + o) * rank) + j];
+                if (p != 0) TensorPrimitives.MultiplyAdd(a.AsSpan(j * inFeatures, inFeatures), p, row, row);
+            }
+        }
+    }
+
     /// <summary>Σ x² in f64 of an f32 span.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumSquares(ReadOnlySpan<float> x)
     {
         double s = 0;

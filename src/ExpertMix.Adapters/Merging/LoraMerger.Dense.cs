@@ -1,4 +1,5 @@
 // LoRA composition on dense deltas: PEFT's svd family, mergekit's generalized task arithmetic and slerp; output configs.
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Tensors;
@@ -39,25 +40,54 @@ public static partial class LoraMerger
         return (svd.B, svd.A, svd.Rank);
     }
 
-    // mergekit generalized task arithmetic on τ_i = ΔW_i.
-    private static float[] GtaModule(ModuleContributions m, GtaSettings settings, MergeOptions options)
+    // mergekit generalized task arithmetic on τ_i = ΔW_i; the error is against T = Σ w_i τ_i from the f32 deltas.
+    private static (float[] Delta, double ErrSq, double TargetSq) GtaModule(ModuleContributions m, GtaSettings settings, MergeOptions options)
     {
-        var taus = new float[m.Items.Count][];
-        for (int k = 0; k < m.Items.Count; k++)
+        int outF = m.OutFeatures, inF = m.InFeatures, k = m.Items.Count;
+        var w = m.Items.Select(c => (float)c.Weight).ToArray();
+        bool normalize = settings.Normalize == NormalizeMode.SumOfWeights;
+        float lambda = (float)options.Lambda;
+        var y = new float[outF * inF];
+        if (settings.Sparsifier == Sparsifier.None || m.Items.All(c => c.Density >= 1))
         {
-            var c = m.Items[k];
-            var tau = Delta(m, c);
+            // no sparsifier: stream blocks of rows of every τ_i through the cache, never storing a whole τ_i
+            const int Rows = 8;
+            var buf = Enumerable.Range(0, k).Select(_ => new float[Rows * inF]).ToArray();
+            double err = 0, tgt = 0;
+            for (int o0 = 0; o0 < outF; o0 += Rows)
+            {
+                int rows = Math.Min(Rows, outF - o0);
+                for (int i = 0; i < k; i++)
+                {
+                    var c = m.Items[i];
+                    DenseKernels.DeltaRows(c.B, c.A, o0, rows, c.Rank, inF, (float)c.Scaling, buf[i]);
+                }
+                var (e, t) = CombineKernel.Run(buf, 0, w, settings.Consensus, normalize, lambda, y, o0 * inF, rows * inF);
+                err += e;
+                tgt += t;
+            }
+            return (y, err, tgt);
+        }
+        var deltas = new float[k][];
+        var taus = new float[k][];
+        var target = new float[outF * inF];
+        for (int i = 0; i < k; i++)
+        {
+            var c = m.Items[i];
+            deltas[i] = Delta(m, c);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(deltas[i], w[i], target, target);
             bool random = settings.Sparsifier is Sparsifier.Random or Sparsifier.DellaMagprune;
-            taus[k] = settings.Sparsifier == Sparsifier.None || c.Density >= 1
-                ? tau
-                : Sparsification.Apply(tau, m.OutFeatures, m.InFeatures, settings.Sparsifier, c.Density, settings.Rescale,
+            taus[i] = c.Density >= 1
+                ? deltas[i]
+                : Sparsification.Apply(deltas[i], outF, inF, settings.Sparsifier, c.Density, settings.Rescale,
                     random ? Sparsification.MaskRng(options.Seed, m.Path, c.AdapterIndex) : null, options.Gamma, options.Epsilon);
         }
-        return MergekitFunctions.Combine(taus, m.Items.Select(c => c.Weight).ToArray(), settings.Consensus, settings.Normalize, options.Lambda);
+        var (err2, tgt2) = CombineKernel.Run(taus, 0, w, settings.Consensus, normalize, lambda, y, 0, y.Length, target);
+        return (y, err2, tgt2);
     }
 
-    // slerp of τ_1 = w_1 ΔW_1 and τ_2 = w_2 ΔW_2 (a missing module is 0).
-    private static float[] SlerpModule(ModuleContributions m, double t)
+    // slerp of τ_1 = w_1 ΔW_1 and τ_2 = w_2 ΔW_2 (a missing module is 0); T = τ_1 + τ_2.
+    private static (float[] Delta, double ErrSq, double TargetSq) SlerpModule(ModuleContributions m, double t)
     {
         int n = m.OutFeatures * m.InFeatures;
         var tau = new float[2][];
@@ -68,7 +98,28 @@ public static partial class LoraMerger
             for (int i = 0; i < n; i++) d[i] *= w;
             tau[c.AdapterIndex] = d;
         }
-        return MergekitFunctions.Slerp(tau[0] ?? new float[n], tau[1] ?? new float[n], t);
+        tau[0] ??= new float[n];
+        tau[1] ??= new float[n];
+        var y = MergekitFunctions.Slerp(tau[0], tau[1], t);
+        var (err, tgt) = ErrorAgainstDeltas(y, tau, [1, 1]);
+        return (y, err, tgt);
+    }
+
+    // (‖y − T‖², ‖T‖²) with T = Σ w_i d_i accumulated in f64 from the f32 deltas (their own rounding is ~1e-7 relative).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (double ErrSq, double TargetSq) ErrorAgainstDeltas(float[] y, float[][] deltas, double[] w)
+    {
+        double err = 0, tgt = 0;
+        int k = deltas.Length;
+        for (int e = 0; e < y.Length; e++)
+        {
+            double t = 0;
+            for (int i = 0; i < k; i++) t += w[i] * deltas[i][e];
+            double d = y[e] - t;
+            err += d * d;
+            tgt += t * t;
+        }
+        return (err, tgt);
     }
 
     // ΔW_i = s_i·B_i·A_i [out, in] in f32.

@@ -140,15 +140,6 @@ public static partial class LoraMerger
     }
 
     private static MergeResult DenseResult(MergeMethod method, MergeMethod effective, List<ModuleContributions> modules,
-        Func<ModuleContributions, float[]> build)
-        => DenseResult(method, effective, modules, m =>
-        {
-            var y = build(m);
-            var (err, tgt) = DenseError(m, y);
-            return (y, err, tgt);
-        });
-
-    private static MergeResult DenseResult(MergeMethod method, MergeMethod effective, List<ModuleContributions> modules,
         Func<ModuleContributions, (float[] Delta, double ErrSq, double TargetSq)> build)
     {
         var built = ForEachModule(modules, build);
@@ -191,8 +182,4 @@ public static partial class LoraMerger
         double tgt = DenseKernels.FactoredNormSquared(target, m.OutFeatures, m.InFeatures);
         return new ModuleCompositionError(m.Path, Math.Sqrt(err), Math.Sqrt(tgt), ErrorEvaluation.GramTrace);
     }
-
-    // (‖y − T‖², ‖T‖²) with T accumulated in f64.
-    private static (double ErrSq, double TargetSq) DenseError(ModuleContributions m, float[] y)
-        => TargetKernel.Run(m.TargetTerms(), m.OutFeatures, m.InFeatures, y, TargetPass.Compare);
 }

@@ -1,4 +1,5 @@
 // Per-tensor sparsifiers of PEFT and mergekit (magnitude, Bernoulli, breadcrumbs, DELLA) with their rescales.
+using System.Runtime.CompilerServices;
 using System.Text;
 using ExpertMix.Tensors;
 
@@ -35,6 +36,7 @@ public static class Sparsification
     /// have none and are left as is), L1 multiplies by ‖x‖₁/‖x⊙m‖₁ unless either is &lt; 1e-7.
     /// </summary>
     /// <exception cref="ArgumentException">ρ &lt; 0, a random sparsifier without <paramref name="rng"/>, or DELLA with ρ−ε ≤ 0 or ρ+ε ≥ 1.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float[] Apply(ReadOnlySpan<float> x, int rows, int cols, Sparsifier method, double density, RescaleMode rescale, Rng? rng,
         double gamma = 0.01, double epsilon = 0.15)
     {
@@ -116,6 +118,7 @@ public static class Sparsification
     /// Which entries have an ascending |x| rank (ties broken by index) in [<paramref name="from"/>, <paramref name="to"/>).
     /// O(N) by quickselect.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool[] RankBand(ReadOnlySpan<float> x, int from, int to)
     {
         int n = x.Length;
@@ -153,6 +156,7 @@ public static class Sparsification
     }
 
     /// <summary>The k-th smallest value (0-based) of <paramref name="a"/>; reorders <paramref name="a"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float Select(float[] a, int k)
     {
         int left = 0, right = a.Length - 1;

@@ -1,4 +1,5 @@
 // Exact symmetric eigendecomposition in f64: Householder tridiagonalisation + implicit QL (EISPACK tred2/tql2).
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -37,6 +38,7 @@ internal static class SymmetricEigen
         return (values, vectors);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tred2(double[] v, double[] d, double[] e, int n)
     {
         // V(r, c) = v[c*n + r]
@@ -131,6 +133,7 @@ internal static class SymmetricEigen
         e[0] = 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tql2(double[] v, double[] d, double[] e, int n)
     {
         for (int i = 1; i < n; i++) e[i - 1] = e[i];

@@ -24,6 +24,7 @@ internal static class TargetKernel
     /// Runs the pass and returns (‖y − T‖², ‖T‖²) where y is the f32 output (<see cref="TargetPass.Write"/>, written
     /// to <paramref name="y"/>) or the given delta (<see cref="TargetPass.Compare"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (double ErrSq, double TargetSq) Run(IReadOnlyList<FactorTerm> terms, int outF, int inF, float[] y, TargetPass pass)
     {
         int r = terms.Sum(t => t.Rank);
@@ -46,6 +47,10 @@ internal static class TargetKernel
             for (; o0 + 4 <= outF; o0 += 4)
             {
                 int i0 = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    for (; i0 + 16 <= inF; i0 += 16) Block512(p, q, r, inF, o0, i0, y, pass, ref err, ref tgt);
+                }
                 for (; i0 + 8 <= inF; i0 += 8) Block(p, q, r, inF, o0, i0, y, pass, ref err, ref tgt);
                 for (; i0 < inF; i0++)
                 {
@@ -78,6 +83,7 @@ internal static class TargetKernel
     }
 
     // rows o0..o0+3, columns i0..i0+7: 8 accumulators of 4 doubles.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block(double[] p, double[] q, int r, int inF, int o0, int i0, float[] y, TargetPass pass, ref double err, ref double tgt)
     {
         var a00 = Vector256<double>.Zero; var a01 = Vector256<double>.Zero;
@@ -104,6 +110,58 @@ internal static class TargetKernel
         Store(a10, a11, y, ((o0 + 1) * inF) + i0, pass, ref err, ref tgt);
         Store(a20, a21, y, ((o0 + 2) * inF) + i0, pass, ref err, ref tgt);
         Store(a30, a31, y, ((o0 + 3) * inF) + i0, pass, ref err, ref tgt);
+    }
+
+    // rows o0..o0+3, columns i0..i0+15 with 512-bit vectors.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block512(double[] p, double[] q, int r, int inF, int o0, int i0, float[] y, TargetPass pass, ref double err, ref double tgt)
+    {
+        var a00 = Vector512<double>.Zero; var a01 = Vector512<double>.Zero;
+        var a10 = Vector512<double>.Zero; var a11 = Vector512<double>.Zero;
+        var a20 = Vector512<double>.Zero; var a21 = Vector512<double>.Zero;
+        var a30 = Vector512<double>.Zero; var a31 = Vector512<double>.Zero;
+        ref double qb = ref q[0];
+        ref double pb = ref p[0];
+        for (int j = 0; j < r; j++)
+        {
+            ref double qr = ref Unsafe.Add(ref qb, (j * inF) + i0);
+            var q0 = Vector512.LoadUnsafe(ref qr);
+            var q1 = Vector512.LoadUnsafe(ref qr, 8);
+            var p0 = Vector512.Create(Unsafe.Add(ref pb, (o0 * r) + j));
+            var p1 = Vector512.Create(Unsafe.Add(ref pb, ((o0 + 1) * r) + j));
+            var p2 = Vector512.Create(Unsafe.Add(ref pb, ((o0 + 2) * r) + j));
+            var p3 = Vector512.Create(Unsafe.Add(ref pb, ((o0 + 3) * r) + j));
+            a00 = Vector512.FusedMultiplyAdd(p0, q0, a00); a01 = Vector512.FusedMultiplyAdd(p0, q1, a01);
+            a10 = Vector512.FusedMultiplyAdd(p1, q0, a10); a11 = Vector512.FusedMultiplyAdd(p1, q1, a11);
+            a20 = Vector512.FusedMultiplyAdd(p2, q0, a20); a21 = Vector512.FusedMultiplyAdd(p2, q1, a21);
+            a30 = Vector512.FusedMultiplyAdd(p3, q0, a30); a31 = Vector512.FusedMultiplyAdd(p3, q1, a31);
+        }
+        Store512(a00, a01, y, (o0 * inF) + i0, pass, ref err, ref tgt);
+        Store512(a10, a11, y, ((o0 + 1) * inF) + i0, pass, ref err, ref tgt);
+        Store512(a20, a21, y, ((o0 + 2) * inF) + i0, pass, ref err, ref tgt);
+        Store512(a30, a31, y, ((o0 + 3) * inF) + i0, pass, ref err, ref tgt);
+    }
+
+    // Rounds (Write) or reads (Compare) 16 entries and accumulates the squared difference and target in lanes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(Vector512<double> lo, Vector512<double> hi, float[] y, int at, TargetPass pass, ref double err, ref double tgt)
+    {
+        ref float dst = ref y[at];
+        Vector512<double> ylo, yhi;
+        if (pass == TargetPass.Write)
+        {
+            var f = Vector512.Narrow(lo, hi); // f32 rounding of both halves
+            f.StoreUnsafe(ref dst);
+            (ylo, yhi) = Vector512.Widen(f);
+        }
+        else
+        {
+            (ylo, yhi) = Vector512.Widen(Vector512.LoadUnsafe(ref dst));
+        }
+        var dlo = ylo - lo;
+        var dhi = yhi - hi;
+        err += Vector512.Sum((dlo * dlo) + (dhi * dhi));
+        tgt += Vector512.Sum((lo * lo) + (hi * hi));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

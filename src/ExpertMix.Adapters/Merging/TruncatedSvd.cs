@@ -1,4 +1,5 @@
 // Exact truncated SVD for merging: a cheap route for factorised matrices and a Gram/eigen route for dense ones.
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace ExpertMix.Adapters.Merging;
@@ -106,6 +107,7 @@ internal static class TruncatedSvd
     /// B·A = U_k U_kᵀ M (or M V_k V_kᵀ): an orthogonal projection of M, so the error is Σ_{i>k} σ_i² even where
     /// small σ are imprecise.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SvdFactors FromDense(ReadOnlySpan<float> m, int outFeatures, int inFeatures, RankSelection select)
     {
         bool wide = outFeatures <= inFeatures;
@@ -194,6 +196,7 @@ internal static class TruncatedSvd
     /// Householder QR of the matrix whose columns are <paramref name="cols"/> (each of length m): X = Q R with
     /// Q [m, p] (returned as p columns) and R [p, r] (returned as p rows), p = min(m, r). Robust to rank deficiency.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (double[][] Q, double[][] R, int P) HouseholderQr(double[][] cols, int m)
     {
         int r = cols.Length;
@@ -249,6 +252,7 @@ internal static class TruncatedSvd
     /// One-sided Jacobi SVD of C [m, n] given as n columns: returns W = C·V (columns, ‖W_j‖ = σ_j), V (columns) and
     /// σ, all sorted by σ descending.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (double[][] W, double[][] V, double[] Sigma) JacobiSvd(double[][] cols, int m)
     {
         int n = cols.Length;
