@@ -61,6 +61,32 @@ public class MergingExactTests
     }
 
     [Fact]
+    public void Merged_adapter_with_per_module_ranks_round_trips_through_the_peft_format()
+    {
+        using var x = Random("x", 1, Small, alpha: 8);
+        using var y = Random("y", 2, MixedRanks, alpha: 16, rsLora: true);
+        using var cat = LoraMerger.Merge([new(x, 1f), new(y, 2f)], MergeMethod.Cat);
+        string dir = Path.Combine(Path.GetTempPath(), "expertmix-merge-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            PeftFormat.Save(cat.Adapter!, dir);
+            using var back = PeftFormat.Load(dir);
+            Assert.Equal(cat.Adapter!.Modules.Keys, back.Modules.Keys);
+            foreach (var (path, m) in back.Modules)
+            {
+                Assert.Equal(cat.Adapter.Modules[path].Rank, m.Rank);
+                Assert.Equal(1f, m.Scaling);
+                using var d = m.Delta();
+                Assert.True(RelErr(d.ToArray(), Target(path, (x, 1), (y, 2))) <= 1e-6, path);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Module_targeted_by_some_adapters_gets_only_their_terms()
     {
         using var x = Random("x", 4, Small.Take(1));       // c_attn only
@@ -227,7 +253,8 @@ public class MergingExactTests
                 var e = rec.Error.Modules.Single(m => m.ModulePath == s.Path);
                 Assert.True(e.Relative <= 0.3);
                 int k = rec.Adapter.Modules[s.Path].Rank;
-                var actual = RelErr(rec.Adapter.Modules[s.Path].Delta().ToArray(), DeltaOf(sum, s.Path).Select(v => (double)v).ToArray());
+                using var d = rec.Adapter.Modules[s.Path].Delta();
+                var actual = RelErr(d.ToArray(), DeltaOf(sum, s.Path).Select(v => (double)v).ToArray());
                 Assert.Equal(e.Relative, actual, 1e-5);
                 if (k > 1)
                 {
