@@ -132,7 +132,9 @@ public static partial class LoraMerger
             var m = modules[k];
             var (b, a, r, _) = built[k];
             ranks[m.Path] = r;
-            loraModules.Add(new LoraModule(m.Path, Tensor.FromArray(a, new Shape(r, m.InFeatures)), Tensor.FromArray(b, new Shape(m.OutFeatures, r)), 1f));
+            var ta = Tensor.FromArray(a, new Shape(r, m.InFeatures));  // A [r, in]
+            var tb = Tensor.FromArray(b, new Shape(m.OutFeatures, r)); // B [out, r]
+            loraModules.Add(new LoraModule(m.Path, ta, tb, 1f));
         }
         var errors = built.Select(x => x.Item4).ToList();
         var adapter = new LoraAdapter(options.Name, OutputConfig(inputs.Select(x => x.Adapter.Config).ToArray(), ranks), loraModules);

@@ -39,7 +39,9 @@ public static class Recompressor
                 var svd = TruncatedSvd.FromDense(t.ToArray(), outF, inF, selection);
                 errors.Add(new ModuleCompositionError(path, Math.Sqrt(svd.TailSquared), Math.Sqrt(svd.TotalSquared), ErrorEvaluation.Dense));
                 ranks[path] = svd.Rank;
-                modules.Add(new LoraModule(path, Tensor.FromArray(svd.A, new Shape(svd.Rank, inF)), Tensor.FromArray(svd.B, new Shape(outF, svd.Rank)), 1f));
+                var ta = Tensor.FromArray(svd.A, new Shape(svd.Rank, inF));  // A = V_kᵀ [k, in]
+                var tb = Tensor.FromArray(svd.B, new Shape(outF, svd.Rank)); // B = U_k·diag(σ_k) [out, k]
+                modules.Add(new LoraModule(path, ta, tb, 1f));
             }
         }
         catch
