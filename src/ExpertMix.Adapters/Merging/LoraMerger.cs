@@ -155,7 +155,7 @@ public static partial class LoraMerger
             errors.Add(new ModuleCompositionError(m.Path, Math.Sqrt(err), Math.Sqrt(tgt), ErrorEvaluation.Dense));
             dense[m.Path] = Tensor.FromArray(y, new Shape(m.OutFeatures, m.InFeatures)); // [out, in]
         }
-        return new MergeResult(method, effective, null, dense, new CompositionErrorReport(errors));
+        return new MergeResult(method, effective, null, dense, new CompositionErrorReport(errors), modules);
     }
 
     // Runs build on every module, in parallel across modules (each module is independent); rethrows the first error as is.
@@ -175,7 +175,7 @@ public static partial class LoraMerger
     }
 
     // ‖B·A − T‖ by Gram traces: the difference is [B, −B_1…][A; w_1 s_1 A_1; …].
-    private static ModuleCompositionError FactorisedError(ModuleContributions m, float[] b, float[] a, int rank)
+    internal static ModuleCompositionError FactorisedError(ModuleContributions m, float[] b, float[] a, int rank)
     {
         var target = m.TargetTerms();
         var diff = new List<FactorTerm>(target.Count + 1) { FactorTerm.FromLora(1, b, a, rank, m.OutFeatures, m.InFeatures) };

@@ -12,8 +12,9 @@ namespace ExpertMix.Adapters.Merging;
 public sealed class MergeResult : IDisposable
 {
     internal MergeResult(MergeMethod method, MergeMethod effectiveMethod, LoraAdapter? adapter, IReadOnlyDictionary<string, Tensor>? dense,
-        CompositionErrorReport error)
+        CompositionErrorReport error, IReadOnlyList<ModuleContributions>? targets = null)
     {
+        Targets = targets;
         if ((adapter is null) == (dense is null)) throw new ArgumentException("a merge result holds either an adapter or dense deltas");
         Method = method;
         EffectiveMethod = effectiveMethod;
@@ -36,6 +37,9 @@ public sealed class MergeResult : IDisposable
 
     /// <summary>‖ΔW_composed − T‖_F / ‖T‖_F per module and aggregated.</summary>
     public CompositionErrorReport CompositionError { get; }
+
+    /// <summary>The inputs' per-module terms (T = Σ w_i s_i B_i A_i), kept to score a re-compression against T.</summary>
+    internal IReadOnlyList<ModuleContributions>? Targets { get; }
 
     /// <summary>Whether the result is an adapter.</summary>
     public bool IsAdapter => Adapter is not null;

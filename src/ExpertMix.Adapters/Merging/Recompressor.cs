@@ -7,7 +7,9 @@ namespace ExpertMix.Adapters.Merging;
 /// <summary>A re-compressed adapter and its error against the dense deltas it approximates.</summary>
 /// <param name="Adapter">Scaling-1 adapter with B = U_k·diag(σ_k), A = V_kᵀ per module (caller owns it).</param>
 /// <param name="Error">‖B·A − ΔW‖_F / ‖ΔW‖_F per module (Dense: from the discarded singular values) and in aggregate.</param>
-public sealed record RecompressResult(LoraAdapter Adapter, CompositionErrorReport Error);
+/// <param name="TargetError">When re-compressing a <see cref="MergeResult"/>: ‖B·A − T‖_F / ‖T‖_F against the merge's
+/// target T = Σ w_i s_i B_i A_i (Gram traces), i.e. the composition error of the final adapter; otherwise null.</param>
+public sealed record RecompressResult(LoraAdapter Adapter, CompositionErrorReport Error, CompositionErrorReport? TargetError = null);
 
 /// <summary>Turns dense ΔW [out, in] per module into a LoRA adapter by exact truncated SVD.</summary>
 public static class Recompressor
@@ -72,6 +74,13 @@ public static class Recompressor
     {
         ArgumentNullException.ThrowIfNull(merged);
         if (merged.DenseDeltas is not { } d) throw new ArgumentException("the merge result is already an adapter; nothing to re-compress");
-        return Recompress(d, selection, name, template);
+        var result = Recompress(d, selection, name, template);
+        if (merged.Targets is not { } targets) return result;
+        var errors = targets.Select(m =>
+        {
+            var lm = result.Adapter.Modules[m.Path];
+            return LoraMerger.FactorisedError(m, lm.B.ToArray(), lm.A.ToArray(), lm.Rank);
+        });
+        return result with { TargetError = new CompositionErrorReport(errors) };
     }
 }
