@@ -1,6 +1,4 @@
 // The exact linear-algebra kernels behind merging: symmetric eigen, factorised and dense truncated SVD, and speed targets.
-using System.Diagnostics;
-using ExpertMix.Adapters.Analysis;
 using ExpertMix.Adapters.Merging;
 using ExpertMix.Tensors;
 using static ExpertMix.Adapters.Tests.MergingFixtures;
@@ -88,55 +86,5 @@ public class MergingKernelTests
             double err = dense.Zip(approx, (p, q) => (double)(p - q) * (p - q)).Sum();
             Assert.Equal(svd.TailSquared, err, 3);
         }
-    }
-}
-
-[CollectionDefinition(nameof(MergingSpeedCollection), DisableParallelization = true)]
-public sealed class MergingSpeedCollection;
-
-[Collection(nameof(MergingSpeedCollection))]
-public class MergingSpeedTests
-{
-    [Fact]
-    public void Gpt2_sized_merges_and_orthogonality_meet_the_speed_targets()
-    {
-        // 3 rank-8 adapters on c_attn, attn.c_proj, c_fc, mlp.c_proj over 12 layers (GPT-2 small)
-        var specs = Enumerable.Range(0, 12).SelectMany(l => new[]
-        {
-            new ModuleSpec($"transformer.h.{l}.attn.c_attn", 2304, 768, 8),
-            new ModuleSpec($"transformer.h.{l}.attn.c_proj", 768, 768, 8),
-            new ModuleSpec($"transformer.h.{l}.mlp.c_fc", 3072, 768, 8),
-            new ModuleSpec($"transformer.h.{l}.mlp.c_proj", 768, 3072, 8),
-        }).ToArray();
-        using var x = Random("x", 1, specs);
-        using var y = Random("y", 2, specs);
-        using var z = Random("z", 3, specs);
-        MergeInput[] inputs = [new(x, 1f), new(y, 1f), new(z, 1f)];
-        using (LoraMerger.Merge(inputs, MergeMethod.Cat)) { } // warm-up (JIT)
-        // CPU time of this process (the collection runs alone) is insensitive to other load on a shared machine;
-        // targets: merge < 2 s wall on 2 cores (≤ 4 CPU-s), orthogonality < 1 s
-        var cpu = new Dictionary<string, double>();
-        var wall = new Dictionary<string, double>();
-        var process = Process.GetCurrentProcess();
-        void Time(string name, Action run)
-        {
-            process.Refresh();
-            var c0 = process.TotalProcessorTime;
-            var sw = Stopwatch.StartNew();
-            run();
-            wall[name] = sw.Elapsed.TotalSeconds;
-            process.Refresh();
-            cpu[name] = (process.TotalProcessorTime - c0).TotalSeconds;
-        }
-        foreach (var method in new[] { MergeMethod.DeltaSum, MergeMethod.Cat, MergeMethod.Ties, MergeMethod.PeftTies })
-        {
-            Time(MergeMethodInfo.NameOf(method), () => LoraMerger.Merge(inputs, method).Dispose());
-        }
-        OrthogonalityMatrix? m = null;
-        Time("orthogonality", () => m = Orthogonality.Pairwise(inputs));
-        Assert.Equal(48, m![0, 1].CommonModules);
-        string report = string.Join(", ", cpu.Keys.Select(k => $"{k} {cpu[k]:F2} CPU-s / {wall[k]:F2} s"));
-        Assert.True(cpu.Where(p => p.Key != "orthogonality").All(p => p.Value < 4), report);
-        Assert.True(cpu["orthogonality"] < 1, report);
     }
 }

@@ -19,6 +19,7 @@ public static class BenchCommand
         bench.Add(CreateGemv());
         bench.Add(BenchModelCommand.Create());
         bench.Add(BenchLoraCommand.Create());
+        bench.Add(BenchMergeCommand.Create());
         return bench;
     }
 
