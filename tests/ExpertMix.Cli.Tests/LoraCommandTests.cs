@@ -64,4 +64,59 @@ public sealed class LoraCommandTests
         double total = Math.Sqrt(per.Sum(m => Math.Pow(m.GetProperty("delta_fro").GetDouble(), 2)));
         Assert.Equal(total, r.GetProperty("delta_fro_total").GetDouble(), 9);
     }
+
+    [Theory]
+    [InlineData("cat", false)]
+    [InlineData("delta-sum", true)]
+    public void Lora_merge_outputs_reproduce_the_two_adapters_logits(string method, bool intoBase)
+    {
+        using var golden = SafetensorsFile.Open(Golden("lora-logits-tiny-llama.safetensors"));
+        using var ids = golden.GetTensor("input_ids");
+        using var expected = golden.GetTensor("logits_ab");
+        string outDir = Path.Combine(Path.GetTempPath(), $"expertmix-merge-{Guid.NewGuid():N}");
+        string logitsFile = outDir + ".safetensors";
+        try
+        {
+            var args = new List<string> { "lora", "merge", "-a", Adapter("tiny-llama", "a"), "-a", Adapter("tiny-llama", "b") + ":-0.5", "--method", method, "-o", outDir, "--json" };
+            if (intoBase) args.AddRange(["--into-base", Model("tiny-llama")]);
+            var (code, stdout, stderr) = CliRunner.Run([.. args]);
+            Assert.True(code == 0, stderr);
+            var report = JsonDocument.Parse(stdout).RootElement;
+            Assert.True(report.GetProperty("composition_error").GetProperty("aggregate").GetDouble() <= 1e-6);
+            Assert.Equal(intoBase ? "model" : "adapter", report.GetProperty("kind").GetString());
+            string[] run = intoBase
+                ? ["logits", "--model", outDir, "--token-ids", string.Join(",", ids.ToInt64Array()), "--out", logitsFile]
+                : ["logits", "--model", Model("tiny-llama"), "--adapter", outDir, "--token-ids", string.Join(",", ids.ToInt64Array()), "--out", logitsFile];
+            (code, _, stderr) = CliRunner.Run(run);
+            Assert.True(code == 0, stderr);
+            using var written = SafetensorsFile.Open(logitsFile);
+            using var logits = written.GetTensor("logits");
+            TensorAssert.Close(expected.ToArray(), logits.ToArray(), Tolerances.TinyLogitsAbs, 0, $"{method} output");
+        }
+        finally
+        {
+            if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+            File.Delete(logitsFile);
+        }
+    }
+
+    [Fact]
+    public void Lora_merge_reports_factor_sum_cross_terms_and_refuses_an_unknown_method()
+    {
+        string outDir = Path.Combine(Path.GetTempPath(), $"expertmix-merge-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, stdout, stderr) = CliRunner.Run("lora", "merge", "-a", Adapter("tiny-gpt2", "a"), "-a", Adapter("tiny-gpt2", "a"), "--method", "factor-sum", "-o", outDir, "--json");
+            Assert.True(code == 0, stderr);
+            // the same adapter twice: (2B)(2A)·s = 4ΔW against the target 2ΔW → relative error exactly 1
+            Assert.Equal(1.0, JsonDocument.Parse(stdout).RootElement.GetProperty("composition_error").GetProperty("aggregate").GetDouble(), 5);
+            (code, _, stderr) = CliRunner.Run("lora", "merge", "-a", Adapter("tiny-gpt2", "a"), "--method", "average-of-vibes", "-o", outDir + "x");
+            Assert.Equal(2, code);
+            Assert.Contains("unknown merge method", stderr);
+        }
+        finally
+        {
+            if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+        }
+    }
 }

@@ -19,10 +19,14 @@ public static class MergedModelWriter
     /// <summary>transformers' default <c>max_shard_size</c> (5 GB).</summary>
     public const long DefaultMaxShardBytes = 5_000_000_000;
 
-    /// <summary>Writes the merged model of <paramref name="model"/> (loaded from <paramref name="sourceDir"/>) to <paramref name="outDir"/>.</summary>
+    /// <summary>
+    /// Writes the merged model of <paramref name="model"/> (loaded from <paramref name="sourceDir"/>) to
+    /// <paramref name="outDir"/>; <paramref name="deltas"/> (module path → ΔW [out, in], e.g. a dense merge result)
+    /// are added on top of the attached adapters.
+    /// </summary>
     /// <returns>The files written.</returns>
     /// <exception cref="IOException"><paramref name="outDir"/> is the source directory or already holds a checkpoint.</exception>
-    public static IReadOnlyList<string> Write(ICausalLm model, string sourceDir, string outDir, long maxShardBytes = DefaultMaxShardBytes)
+    public static IReadOnlyList<string> Write(ICausalLm model, string sourceDir, string outDir, long maxShardBytes = DefaultMaxShardBytes, IReadOnlyDictionary<string, Tensor>? deltas = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sourceDir);
@@ -31,6 +35,12 @@ public static class MergedModelWriter
         if (Directory.Exists(outDir) && Directory.EnumerateFiles(outDir, "*.safetensors*").Any()) throw new IOException($"{outDir}: already holds a checkpoint; choose an empty directory");
         Directory.CreateDirectory(outDir);
         var slots = model.Linears.ToDictionary(s => s.ModulePath + ".weight", StringComparer.Ordinal);
+        deltas ??= new Dictionary<string, Tensor>();
+        foreach (var (path, d) in deltas)
+        {
+            if (!slots.TryGetValue(path + ".weight", out var slot)) throw new ArgumentException($"delta for module {path}, which this {model.Info.Architecture} does not have");
+            if (d.Shape != new Shape(slot.Module.OutFeatures, slot.Module.InFeatures)) throw new ArgumentException($"delta for {path} is {d.Shape}, expected [{slot.Module.OutFeatures}, {slot.Module.InFeatures}]");
+        }
         var tensors = new List<(string, Tensor)>();
         bool untieHead = false;
         try
@@ -42,14 +52,19 @@ public static class MergedModelWriter
                     tensors.Add((name, param.Detach()));
                     continue;
                 }
-                tensors.Add((name, Stored(slot.Module, param.DType)));
+                tensors.Add((name, Stored(slot.Module, param.DType, deltas.GetValueOrDefault(slot.ModulePath))));
             }
             var head = model.Linears[^1];
-            if (head.Module is LoraLinear { Base: Linear { IsTied: true } } headLora && headLora.DeltaWeight() is { } d)
+            var headDelta = deltas.GetValueOrDefault(head.ModulePath);
+            var headBase = head.Module is LoraLinear hl ? hl.Base : head.Module;
+            if (headBase is Linear { IsTied: true } tiedHead)
             {
-                d.Dispose();
-                untieHead = true;
-                tensors.Add((head.ModulePath + ".weight", Stored(headLora, ((Linear)headLora.Base).Weight.DType)));
+                using var d = head.Module.DeltaWeight();
+                if (d is not null || headDelta is not null)
+                {
+                    untieHead = true;
+                    tensors.Add((head.ModulePath + ".weight", Stored(head.Module, tiedHead.Weight.DType, headDelta)));
+                }
             }
             var written = SafetensorsWriter.WriteSharded(outDir, tensors, maxShardBytes, new Dictionary<string, string> { ["format"] = "pt" }).ToList();
             written.AddRange(CopySideFiles(sourceDir, outDir, untieHead));
@@ -62,11 +77,12 @@ public static class MergedModelWriter
     }
 
     /// <summary>The module's effective weight in its checkpoint layout and dtype.</summary>
-    private static Tensor Stored(ILinearLike module, DType dtype)
+    private static Tensor Stored(ILinearLike module, DType dtype, Tensor? delta)
     {
         using var scope = TensorScope.Begin();
         bool conv1D = (module is LoraLinear l ? l.Base : module) is Conv1DLinear;
         var w = module.EffectiveWeight();                                   // [out, in]
+        if (delta is not null) w = Ops.Add(w.DType == DType.F32 ? w : w.To(DType.F32), delta);
         var laid = conv1D ? w.Transpose(0, 1) : w;                          // Conv1D stores [in, out]
         return TensorScope.Forget(laid.Compact(dtype));
     }

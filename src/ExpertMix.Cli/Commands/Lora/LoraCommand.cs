@@ -11,6 +11,7 @@ public static class LoraCommand
     {
         var cmd = new Command("lora", "LoRA experts: inspect PEFT adapters, train, merge, and analyse orthogonality.");
         cmd.Add(LoraInspectCommand.Create());
+        cmd.Add(LoraMergeCommand.Create());
         return cmd;
     }
 }
