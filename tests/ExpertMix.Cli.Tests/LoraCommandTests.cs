@@ -119,4 +119,33 @@ public sealed class LoraCommandTests
             if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
         }
     }
+
+    [Fact]
+    public void Lora_analyze_json_gives_the_pairwise_matrix_and_a_heatmap()
+    {
+        string svg = Path.Combine(Path.GetTempPath(), $"expertmix-ortho-{Guid.NewGuid():N}.svg");
+        try
+        {
+            var (code, stdout, stderr) = CliRunner.Run("lora", "analyze", "-a", Adapter("tiny-gpt2", "a"), "-a", Adapter("tiny-gpt2", "b"), "-a", Adapter("tiny-gpt2", "a") + ":-1", "--svg", svg, "--json");
+            Assert.True(code == 0, stderr);
+            var r = JsonDocument.Parse(stdout).RootElement;
+            var rms = r.GetProperty("rms_cosine").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+            Assert.Equal(1.0, rms[0][0], 9);
+            Assert.Equal(1.0, rms[0][2], 6);                        // the same adapter, negated: RMS is sign-insensitive
+            Assert.InRange(rms[0][1], 0, 0.5);
+            Assert.Equal(-1.0, r.GetProperty("global_cosine")[0][2].GetDouble(), 6);
+            var pairs = r.GetProperty("pairs").EnumerateArray().ToList();
+            Assert.Equal(3, pairs.Count);
+            Assert.Equal(2, pairs[0].GetProperty("common_modules").GetInt32());     // a and b share attn.c_proj in 2 layers
+            var doc = System.Xml.Linq.XDocument.Load(svg);
+            Assert.Equal(9, doc.Descendants(System.Xml.Linq.XName.Get("rect", "http://www.w3.org/2000/svg")).Count() - 1);
+            (code, _, stderr) = CliRunner.Run("lora", "analyze", "-a", Adapter("tiny-gpt2", "a"));
+            Assert.Equal(2, code);
+            Assert.Contains("at least two", stderr);
+        }
+        finally
+        {
+            File.Delete(svg);
+        }
+    }
 }

@@ -12,6 +12,7 @@ public static class LoraCommand
         var cmd = new Command("lora", "LoRA experts: inspect PEFT adapters, train, merge, and analyse orthogonality.");
         cmd.Add(LoraInspectCommand.Create());
         cmd.Add(LoraMergeCommand.Create());
+        cmd.Add(LoraAnalyzeCommand.Create());
         return cmd;
     }
 }

@@ -1,0 +1,48 @@
+// A dependency-free SVG heatmap of a labelled matrix (orthogonality matrices; later X-LoRA scalings).
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace ExpertMix.Adapters.Study;
+
+/// <summary>Renders a rows × columns matrix as coloured cells (white → blue for v ∈ [min, max]) with values and labels.</summary>
+public static class SvgHeatmap
+{
+    /// <summary>The SVG document text; NaN cells are grey.</summary>
+    public static string Render(double[,] values, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, string title, double min = 0, double max = 1)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(rowLabels);
+        ArgumentNullException.ThrowIfNull(columnLabels);
+        int rows = values.GetLength(0), cols = values.GetLength(1);
+        if (rowLabels.Count != rows || columnLabels.Count != cols) throw new ArgumentException($"labels ({rowLabels.Count}×{columnLabels.Count}) do not match the matrix ({rows}×{cols})");
+        const int cell = 56, left = 170, top = 130;
+        int w = left + cols * cell + 20, h = top + rows * cell + 20;
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" font-size=\"11\">\n");
+        sb.Append(CultureInfo.InvariantCulture, $"<rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>\n<text x=\"10\" y=\"20\" font-size=\"14\">{Esc(title)}</text>\n");
+        for (int j = 0; j < cols; j++)
+        {
+            double x = left + j * cell + cell / 2.0;
+            sb.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate({x} {top - 6}) rotate(-45)\">{Esc(columnLabels[j])}</text>\n");
+        }
+        for (int i = 0; i < rows; i++)
+        {
+            double y = top + i * cell;
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 6}\" y=\"{y + cell / 2.0 + 4}\" text-anchor=\"end\">{Esc(rowLabels[i])}</text>\n");
+            for (int j = 0; j < cols; j++)
+            {
+                double v = values[i, j];
+                double t = double.IsFinite(v) ? Math.Clamp((v - min) / (max - min), 0, 1) : double.NaN;
+                string fill = double.IsNaN(t) ? "#ccc" : $"rgb({(int)(255 - 224 * t)},{(int)(255 - 160 * t)},{(int)(255 - 75 * t)})";
+                double x = left + j * cell;
+                sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x}\" y=\"{y}\" width=\"{cell}\" height=\"{cell}\" fill=\"{fill}\" stroke=\"white\"><title>{Esc(rowLabels[i])} × {Esc(columnLabels[j])}: {v.ToString("G6", CultureInfo.InvariantCulture)}</title></rect>\n");
+                sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + cell / 2.0}\" y=\"{y + cell / 2.0 + 4}\" text-anchor=\"middle\" fill=\"{(t > 0.6 ? "white" : "black")}\">{v.ToString("G2", CultureInfo.InvariantCulture)}</text>\n");
+            }
+        }
+        sb.Append("</svg>\n");
+        return sb.ToString();
+    }
+
+    private static string Esc(string s) => WebUtility.HtmlEncode(s);
+}
