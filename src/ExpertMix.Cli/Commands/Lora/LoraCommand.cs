@@ -13,6 +13,7 @@ public static class LoraCommand
         cmd.Add(LoraInspectCommand.Create());
         cmd.Add(LoraMergeCommand.Create());
         cmd.Add(LoraAnalyzeCommand.Create());
+        cmd.Add(LoraTrainCommand.Create());
         return cmd;
     }
 }
