@@ -195,6 +195,11 @@ internal static class BenchModelCommand
         var gi = GC.GetGCMemoryInfo();
         string st = File.ReadAllText("/proc/self/status");
         string Get(string k) => st.Split('\n').First(l => l.StartsWith(k, StringComparison.Ordinal)).Split(':')[1].Trim();
+        var f = typeof(BufferPool).GetField("_buckets", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+        var d = (System.Collections.IDictionary)f.GetValue(BufferPool.Shared)!;
+        var parts = new List<string>();
+        foreach (System.Collections.DictionaryEntry e in d) { int n = ((System.Collections.ICollection)e.Value!).Count; if (n > 0 && (long)e.Key >= 65536) parts.Add($"{(long)e.Key / 1024}K x{n}"); }
+        Console.Error.WriteLine("   buckets: " + string.Join(", ", parts));
         Console.Error.WriteLine($"[{what}] rss {Get("VmRSS")} hwm {Get("VmHWM")} anon {Get("RssAnon")} file {Get("RssFile")} gcheap {GC.GetTotalMemory(false) >> 20}MB committed {gi.TotalCommittedBytes >> 20}MB pool {BufferPool.Shared.RetainedBytes >> 20}MB rented {BufferPool.Shared.RentedBytes >> 20}MB peakrented {BufferPool.Shared.PeakRentedBytes >> 20}MB native {CpuStorage.NativeBytes >> 20}MB allocs {BufferPool.Shared.Allocations}");
     }
 
