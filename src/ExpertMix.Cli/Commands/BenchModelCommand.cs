@@ -56,7 +56,6 @@ internal static class BenchModelCommand
         long weightBytes = model.NamedParameters().Sum(p => p.Param.Numel * p.Param.DType.SizeOf());
         long streamedBytes = StreamedBytesPerToken(model);
         long rssAfterLoad = Memory.ResetPeak();
-        Trace("after load");
 
         var rng = new Rng(1234);
         int[] prefillIds = RandomIds(rng, a.Prefill, info.VocabSize);
@@ -65,10 +64,9 @@ internal static class BenchModelCommand
         // One cache serves every run (reset in between): the memory figure counts the largest cache the benchmark holds.
         using var cache = model.CreateCache(1, Math.Max(a.Prefill, a.Prompt + a.Decode));
         long kvBytes = cache.Bytes;
-        Trace("cache");
         BufferPool.Shared.ResetPeakRented();
+        long rentedBeforePrefill = BufferPool.Shared.RentedBytes;
         Prefill(model, cache, prefillIds, a.Chunk); // warm-up (JIT, packing, pools)
-        Trace("prefill1");
         var gate = new ContentionGate(a.ForeignLimit);
         double prefillMs = gate.MedianMs(a.Reps, () =>
         {
@@ -77,14 +75,11 @@ internal static class BenchModelCommand
             Prefill(model, cache, prefillIds, a.Chunk);
             return sw.Elapsed.TotalMilliseconds;
         });
-        Trace("prefill reps");
-        BufferPool.Shared.ResetPeakRented();
+        long prefillActivationBytes = BufferPool.Shared.PeakRentedBytes - rentedBeforePrefill;
         BufferPool.Shared.Trim(); // the prefill's activation buffers: decode needs other (smaller) ones
         Decode(model, cache, promptIds, Math.Min(8, a.Decode)); // warm-up of the one-token path
-        Trace("decode warm");
         double decodeMs = gate.MedianMs(a.Reps, () => Decode(model, cache, promptIds, a.Decode));
         long peakRss = Memory.Peak();
-        Trace("decode");
         double triadGbs = MeasureTriad();
 
         double prefillTps = a.Prefill / (prefillMs / 1000);
@@ -112,6 +107,7 @@ internal static class BenchModelCommand
             ["triad_gbs"] = Math.Round(triadGbs, 2),
             ["decode_triad_ratio"] = Math.Round(weightGbs / triadGbs, 3),
             ["kv_cache_bytes"] = kvBytes,
+            ["prefill_activation_bytes"] = prefillActivationBytes,
             ["rss_after_load_bytes"] = rssAfterLoad,
             ["peak_rss_bytes"] = peakRss,
             ["peak_rss_over_weights_plus_kv"] = Math.Round((double)peakRss / (weightBytes + kvBytes), 3),
@@ -188,19 +184,6 @@ internal static class BenchModelCommand
         using var input = Tensor.FromInts(ids, new Shape(1, ids.Length));
         using var logits = model.Forward(input, ctx); // [1, 1, V]
         return System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.Span);
-    }
-
-    private static void Trace(string what)
-    {
-        var gi = GC.GetGCMemoryInfo();
-        string st = File.ReadAllText("/proc/self/status");
-        string Get(string k) => st.Split('\n').First(l => l.StartsWith(k, StringComparison.Ordinal)).Split(':')[1].Trim();
-        var f = typeof(BufferPool).GetField("_buckets", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
-        var d = (System.Collections.IDictionary)f.GetValue(BufferPool.Shared)!;
-        var parts = new List<string>();
-        foreach (System.Collections.DictionaryEntry e in d) { int n = ((System.Collections.ICollection)e.Value!).Count; if (n > 0 && (long)e.Key >= 65536) parts.Add($"{(long)e.Key / 1024}K x{n}"); }
-        Console.Error.WriteLine("   buckets: " + string.Join(", ", parts));
-        Console.Error.WriteLine($"[{what}] rss {Get("VmRSS")} hwm {Get("VmHWM")} anon {Get("RssAnon")} file {Get("RssFile")} gcheap {GC.GetTotalMemory(false) >> 20}MB committed {gi.TotalCommittedBytes >> 20}MB pool {BufferPool.Shared.RetainedBytes >> 20}MB rented {BufferPool.Shared.RentedBytes >> 20}MB peakrented {BufferPool.Shared.PeakRentedBytes >> 20}MB native {CpuStorage.NativeBytes >> 20}MB allocs {BufferPool.Shared.Allocations}");
     }
 
     private static double MeasureTriad()

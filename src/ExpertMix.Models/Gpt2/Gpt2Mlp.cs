@@ -33,7 +33,6 @@ public sealed class Gpt2Mlp : IModule, IDisposable
     {
         var up = CFc.Forward(x, ctx);                         // [B, T, I]
         var act = _tanh ? Ops.GeluTanh(up) : Ops.Gelu(up);    // [B, T, I]
-        ForwardScope.Release(ForwardScope.KeepsGraph(ctx, this), up);  // inference: one fewer [B, T, I] buffer during c_proj
         return CProj.Forward(act, ctx);                       // [B, T, C]
     }
 

@@ -36,9 +36,6 @@ public sealed class LlamaMlp : IModule, IDisposable
         var gate = GateProj.Forward(x, ctx);   // [B, T, I]
         var up = UpProj.Forward(x, ctx);       // [B, T, I]
         var act = Ops.SwiGlu(gate, up);        // [B, T, I]
-        bool keepGraph = ForwardScope.KeepsGraph(ctx, this);
-        ForwardScope.Release(keepGraph, gate);  // inference: two fewer [B, T, I] buffers alive during down_proj
-        ForwardScope.Release(keepGraph, up);
         return DownProj.Forward(act, ctx);     // [B, T, C]
     }
 
