@@ -58,3 +58,51 @@ public class DecodeResourceTests
         }
     }
 }
+
+[Collection(nameof(DecodeResourceTests))]
+public class ForwardMemoryTests
+{
+    private const int Tokens = 64;
+    private const int Hidden = 64;
+
+    public static TheoryData<string> Architectures => new() { "llama", "gpt2" };
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void An_inference_forward_frees_attention_intermediates_before_the_mlp_runs(string architecture)
+    {
+        using var model = CausalLm.BuildRandom(OneLayer(architecture), DType.F32, seed: 5);
+        long graphPeak = PeakActivationBytes(model, ForwardMode.Train, grad: true);   // a recorded graph keeps every intermediate
+        long inferencePeak = PeakActivationBytes(model, ForwardMode.Eval, grad: false);
+        // q, k, v, the rotated/merged copies, the attention output and the normed input: at least six [T, C] f32 buffers.
+        long sixHiddenStates = 6 * BufferPool.BucketSize(4L * Tokens * Hidden);
+        Assert.True(inferencePeak <= graphPeak - sixHiddenStates, $"inference peak {inferencePeak} B vs graph peak {graphPeak} B");
+    }
+
+    private static long PeakActivationBytes(ICausalLm model, ForwardMode mode, bool grad)
+    {
+        var ids = new long[Tokens];
+        for (int i = 0; i < Tokens; i++) ids[i] = i * 7 % 256;
+        using var scope = TensorScope.Begin();
+        using var input = ModelRunner.Ids([ids]);
+        var ctx = new ForwardContext { Mode = mode, Logits = LogitsSelection.LastPosition };
+        using var gradMode = grad ? Autograd.EnableGrad() : Autograd.NoGrad();
+        BufferPool.Shared.ResetPeakRented();
+        long before = BufferPool.Shared.RentedBytes;
+        using var logits = model.Forward(input, ctx);
+        return BufferPool.Shared.PeakRentedBytes - before;
+    }
+
+    private static HfConfigJson OneLayer(string architecture) => architecture == "gpt2"
+        ? new HfConfigJson
+        {
+            Architectures = ["GPT2LMHeadModel"], ModelType = "gpt2", VocabSize = 256, NEmbd = Hidden, NLayer = 1, NHead = 4,
+            NPositions = 128, NCtx = 128, LayerNormEpsilon = 1e-5, ActivationFunction = "gelu_new",
+        }
+        : new HfConfigJson
+        {
+            Architectures = ["LlamaForCausalLM"], ModelType = "llama", VocabSize = 256, HiddenSize = Hidden, IntermediateSize = 4 * Hidden,
+            NumHiddenLayers = 1, NumAttentionHeads = 4, NumKeyValueHeads = 4, MaxPositionEmbeddings = 128, RmsNormEps = 1e-5,
+            RopeTheta = 10000, TieWordEmbeddings = true, HiddenAct = "silu",
+        };
+}

@@ -37,6 +37,34 @@ public class KvCacheTests
     }
 
     [Fact]
+    public void Reset_lets_one_cache_serve_a_new_sequence_from_position_zero()
+    {
+        using var cache = new KvCache(layers: 1, batch: 1, kvHeads: 2, maxLength: 5, headDim: 3);
+        var rng = new Rng(11);
+        using var first = Tensor.Randn(new Shape(1, 2, 5, 3), rng);
+        var (k0, v0) = cache.Append(0, first, first);
+        k0.Dispose();
+        v0.Dispose();
+        cache.Advance(5);
+        long bytes = cache.Bytes;
+
+        cache.Reset();
+        Assert.Equal(0, cache.Length);
+        Assert.Equal(bytes, cache.Bytes);
+        using var second = Tensor.Randn(new Shape(1, 2, 2, 3), rng);
+        var (k, v) = cache.Append(0, second, second);   // the full capacity is available again
+        using (k)
+        using (v)
+        {
+            Assert.Equal(new Shape(1, 2, 2, 3), k.Shape);
+            Assert.Equal(second.ToArray(), k.Contiguous().ToArray());
+            Assert.Equal(second.ToArray(), v.Contiguous().ToArray());
+        }
+        cache.Advance(2);
+        Assert.Equal(2, cache.Length);
+    }
+
+    [Fact]
     public void Appending_keys_that_require_grad_fails_instead_of_silently_cutting_the_gradient()
     {
         using var cache = new KvCache(1, 1, 1, 4, 2);

@@ -40,11 +40,14 @@ public sealed class Gpt2Block : IModule, IDisposable
     {
         ArgumentNullException.ThrowIfNull(ctx);
         var n1 = Ln1.Forward(x);                       // [B, T, C]
-        var a = Attn.Forward(n1, inputs, ctx);         // [B, T, C]
+        bool keepGraph = ForwardScope.KeepsGraph(ctx, this);   // no graph: each sub-block frees its intermediates on return
+        var a = ForwardScope.Run(keepGraph, () => Attn.Forward(n1, inputs, ctx));   // [B, T, C]
         ctx.Tap("attn_out", _layer, a);
         var h = Ops.Add(x, a);                         // [B, T, C]
+        ForwardScope.Release(keepGraph, n1);
+        ForwardScope.Release(keepGraph, a);
         var n2 = Ln2.Forward(h);                       // [B, T, C]
-        var m = Mlp.Forward(n2, ctx);                  // [B, T, C]
+        var m = ForwardScope.Run(keepGraph, () => Mlp.Forward(n2, ctx));           // [B, T, C]
         ctx.Tap("mlp_out", _layer, m);
         var y = Ops.Add(h, m);                         // [B, T, C]
         ctx.Tap("layer_out", _layer, y);

@@ -1,12 +1,13 @@
-// Size-bucketed pool of pinned byte arrays so training steps and decode loops allocate nothing in steady state.
+// Size-bucketed pool of host buffers so training steps and decode loops allocate nothing in steady state.
 using System.Collections.Concurrent;
 
 namespace ExpertMix.Tensors;
 
 /// <summary>
-/// Pool of pinned (POH) byte arrays. Sizes are rounded up to one of four steps per power of two (waste ≤ 25%);
-/// buffers above <see cref="MaxPooledBytes"/> are allocated exactly and not retained. The pool keeps at most
-/// <see cref="RetainLimitBytes"/> bytes of idle buffers.
+/// Pool of host buffers (<see cref="HostBuffer"/>: pinned arrays below 256 KiB, OS-mapped pages above). Sizes are
+/// rounded up to one of four steps per power of two (waste ≤ 25%); buffers above <see cref="MaxPooledBytes"/> are
+/// allocated exactly and not retained. The pool keeps at most <see cref="RetainLimitBytes"/> bytes of idle buffers;
+/// <see cref="Trim"/> gives them back.
 /// </summary>
 public sealed class BufferPool
 {
@@ -16,7 +17,7 @@ public sealed class BufferPool
     /// <summary>The process-wide pool used by <see cref="CpuStorage"/>.</summary>
     public static BufferPool Shared { get; } = new();
 
-    private readonly ConcurrentDictionary<long, ConcurrentBag<byte[]>> _buckets = new();
+    private readonly ConcurrentDictionary<long, ConcurrentBag<HostBuffer>> _buckets = new();
     private long _retained;
 
     /// <summary>Buffers larger than this are not pooled (default 512 MiB).</summary>
@@ -28,10 +29,21 @@ public sealed class BufferPool
     /// <summary>Idle bytes currently kept.</summary>
     public long RetainedBytes => Interlocked.Read(ref _retained);
 
-    /// <summary>Number of arrays allocated from the GC so far (a steady-state loop keeps this constant).</summary>
+    /// <summary>Number of buffers allocated (from the GC or the OS) so far (a steady-state loop keeps this constant).</summary>
     public long Allocations => Interlocked.Read(ref _allocations);
 
     private long _allocations;
+    private long _rented;
+    private long _peakRented;
+
+    /// <summary>Bytes of buffers handed out by <see cref="Rent"/> and not yet returned (exact rentals are not counted).</summary>
+    public long RentedBytes => Interlocked.Read(ref _rented);
+
+    /// <summary>Largest <see cref="RentedBytes"/> since the last <see cref="ResetPeakRented"/> (a phase's activation working set).</summary>
+    public long PeakRentedBytes => Interlocked.Read(ref _peakRented);
+
+    /// <summary>Restarts <see cref="PeakRentedBytes"/> from the current <see cref="RentedBytes"/>.</summary>
+    public void ResetPeakRented() => Interlocked.Exchange(ref _peakRented, RentedBytes);
 
     /// <summary>Rounds a request up to its bucket size.</summary>
     public static long BucketSize(long bytes)
@@ -44,55 +56,80 @@ public sealed class BufferPool
         return size;
     }
 
-    /// <summary>Rents a pinned array with at least <paramref name="bytes"/> + <see cref="AlignmentSlack"/> bytes.</summary>
-    public byte[] Rent(long bytes)
+    /// <summary>Rents a block with at least <paramref name="bytes"/> usable bytes (its bucket size, unless above <see cref="MaxPooledBytes"/>).</summary>
+    /// <exception cref="OutOfMemoryException">The memory could not be obtained.</exception>
+    internal HostBuffer Rent(long bytes)
     {
         long size = bytes > MaxPooledBytes ? bytes : BucketSize(bytes);
-        if (size + AlignmentSlack > Array.MaxLength)
+        if (bytes <= MaxPooledBytes && _buckets.TryGetValue(size, out var bag) && bag.TryTake(out var buffer))
         {
-            throw new OutOfMemoryException($"a single tensor buffer of {bytes} bytes exceeds the CPU backend's limit of {Array.MaxLength - AlignmentSlack} bytes");
-        }
-        if (bytes <= MaxPooledBytes && _buckets.TryGetValue(size, out var bag) && bag.TryTake(out var arr))
-        {
-            Interlocked.Add(ref _retained, -arr.Length);
-            return arr;
+            Interlocked.Add(ref _retained, -buffer.Capacity);
+            CountRented(buffer.Capacity);
+            return buffer;
         }
         Interlocked.Increment(ref _allocations);
-        return GC.AllocateUninitializedArray<byte>((int)(size + AlignmentSlack), pinned: true);
+        var fresh = HostBuffer.Allocate(size);
+        CountRented(fresh.Capacity);
+        return fresh;
+    }
+
+    private void CountRented(long bytes)
+    {
+        long now = Interlocked.Add(ref _rented, bytes);
+        long peak;
+        while (now > (peak = Interlocked.Read(ref _peakRented)) && Interlocked.CompareExchange(ref _peakRented, now, peak) != peak)
+        {
+        }
     }
 
     /// <summary>
-    /// A pinned array of exactly <paramref name="bytes"/> + <see cref="AlignmentSlack"/> bytes, never taken from the pool
-    /// (long-lived tensors such as model weights: <see cref="Rent"/> rounds sizes up by as much as 25%).
-    /// <see cref="Return"/> accepts it and keeps it only if its size happens to be a bucket size.
+    /// A block of exactly <paramref name="bytes"/> usable bytes, never taken from the pool (long-lived tensors such as
+    /// model weights: <see cref="Rent"/> rounds sizes up by as much as 25%). <see cref="Return"/> accepts it and keeps
+    /// it only if its size happens to be a bucket size.
     /// </summary>
-    public byte[] RentExact(long bytes)
+    /// <exception cref="OutOfMemoryException">The memory could not be obtained.</exception>
+    internal HostBuffer RentExact(long bytes)
     {
-        if (bytes + AlignmentSlack > Array.MaxLength)
-        {
-            throw new OutOfMemoryException($"a single tensor buffer of {bytes} bytes exceeds the CPU backend's limit of {Array.MaxLength - AlignmentSlack} bytes");
-        }
         Interlocked.Increment(ref _allocations);
-        return GC.AllocateUninitializedArray<byte>((int)(bytes + AlignmentSlack), pinned: true);
+        var buffer = HostBuffer.Allocate(bytes);
+        buffer.Exact = true;
+        return buffer;
     }
 
-    /// <summary>Returns an array obtained from <see cref="Rent"/> or <see cref="RentExact"/>.</summary>
-    public void Return(byte[] array)
+    /// <summary>Returns a block obtained from <see cref="Rent"/> or <see cref="RentExact"/>: kept for reuse, or freed (OS blocks are unmapped at once).</summary>
+    internal void Return(HostBuffer buffer)
     {
-        long size = array.Length - AlignmentSlack;
-        if (size > MaxPooledBytes || size != BucketSize(size)) return;
-        if (Interlocked.Add(ref _retained, array.Length) > RetainLimitBytes)
+        long size = buffer.Capacity;
+        if (!buffer.Exact) Interlocked.Add(ref _rented, -size);
+        buffer.Exact = false;
+        if (size > MaxPooledBytes || size != BucketSize(size))
         {
-            Interlocked.Add(ref _retained, -array.Length);
+            buffer.Free();
             return;
         }
-        _buckets.GetOrAdd(size, _ => new ConcurrentBag<byte[]>()).Add(array);
+        if (Interlocked.Add(ref _retained, size) > RetainLimitBytes)
+        {
+            Interlocked.Add(ref _retained, -size);
+            buffer.Free();
+            return;
+        }
+        _buckets.GetOrAdd(size, _ => new ConcurrentBag<HostBuffer>()).Add(buffer);
     }
 
-    /// <summary>Drops every idle buffer (lets the GC reclaim them).</summary>
+    /// <summary>
+    /// Frees every idle buffer: large (OS-mapped) blocks go back to the OS at once, small arrays to the GC. Buffers in use
+    /// are unaffected and return to the pool as usual. Call between phases whose working sets differ (after loading,
+    /// between a long prefill and decoding) so the process does not keep the larger phase's buffers.
+    /// </summary>
     public void Trim()
     {
-        _buckets.Clear();
-        Interlocked.Exchange(ref _retained, 0);
+        foreach (var bag in _buckets.Values)
+        {
+            while (bag.TryTake(out var buffer))
+            {
+                Interlocked.Add(ref _retained, -buffer.Capacity);
+                buffer.Free();
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-// Reference-counted raw memory behind tensors: pooled pinned CPU buffers or external (memory-mapped) memory.
+// Reference-counted raw memory behind tensors: pooled CPU buffers (pinned arrays or OS pages) or external (memory-mapped) memory.
 namespace ExpertMix.Tensors;
 
 /// <summary>
@@ -8,8 +8,9 @@ namespace ExpertMix.Tensors;
 /// Ownership rule: a storage starts with one reference, held by the tensor that created it. Every view
 /// (<see cref="Tensor"/> sharing the storage) takes another reference; <see cref="Tensor.Dispose"/> releases one.
 /// When the count reaches zero the memory goes back to its owner (the <see cref="BufferPool"/> or the
-/// memory-mapped file). Storages never rely on finalizers: CPU buffers are pinned managed arrays, so a storage
-/// that is never released is simply reclaimed by the garbage collector; external storages keep their owner alive.
+/// memory-mapped file). Storages never rely on finalizers for correctness: a CPU storage that is never released is
+/// reclaimed with its buffer once unreachable (pinned arrays by the GC, OS-mapped blocks by their finalizer), but
+/// only an explicit release returns memory promptly; external storages keep their owner alive.
 /// </remarks>
 public abstract unsafe class Storage
 {
@@ -66,10 +67,10 @@ public abstract unsafe class Storage
     protected abstract void Free();
 }
 
-/// <summary>CPU memory from the <see cref="BufferPool"/>: a pinned managed array, 64-byte aligned.</summary>
+/// <summary>CPU memory from the <see cref="BufferPool"/>: a 64-byte aligned <see cref="HostBuffer"/> (pinned array or OS pages).</summary>
 public sealed unsafe class CpuStorage : Storage
 {
-    private byte[]? _buffer;
+    private HostBuffer? _buffer;
     private readonly byte* _pointer;
 
     internal CpuStorage(DType dtype, long length, bool zero)
@@ -86,11 +87,15 @@ public sealed unsafe class CpuStorage : Storage
     {
         long bytes = length * dtype.SizeOf();
         _buffer = exact ? BufferPool.Shared.RentExact(bytes) : BufferPool.Shared.Rent(bytes);
-        byte* p = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_buffer));
-        _pointer = (byte*)(((nint)p + 63) & ~(nint)63);
-        if (zero) new Span<byte>(_pointer, checked((int)Math.Min(bytes, int.MaxValue))).Clear();
-        if (zero && bytes > int.MaxValue) ClearLarge(_pointer, bytes);
+        _pointer = _buffer.Pointer;
+        if (zero) ClearLarge(_pointer, bytes);
     }
+
+    /// <summary>Bytes currently held by CPU tensor buffers mapped straight from the OS (≥ 256 KiB each; live tensors and idle pooled buffers).</summary>
+    public static long NativeBytes => HostBuffer.NativeBytes;
+
+    /// <summary>True when the buffer is OS-mapped memory (returned to the OS when released) rather than a pinned managed array.</summary>
+    public bool IsNative => (_buffer ?? throw new ObjectDisposedException(nameof(CpuStorage))).IsNative;
 
     private static void ClearLarge(byte* p, long bytes)
     {
