@@ -1,7 +1,6 @@
-// The exact linear-algebra kernels behind merging: symmetric eigen, factorised and dense truncated SVD, and speed targets.
+// The exact linear-algebra kernels behind merging: symmetric eigen, factorised and dense truncated SVD (speed: `expertmix bench merge`).
 using ExpertMix.Adapters.Merging;
 using ExpertMix.Tensors;
-using static ExpertMix.Adapters.Tests.MergingFixtures;
 
 namespace ExpertMix.Adapters.Tests;
 
