@@ -18,6 +18,7 @@ public static class Program
         root.Add(TokenizeCommand.Create());
         root.Add(Commands.Lora.LoraCommand.Create());
         root.Add(DataCommand.Create());
+        root.Add(Commands.Study.StudyCommand.Create());
         return root;
     }
 
