@@ -1,6 +1,7 @@
 // A projection with any number of LoRA branches: y = W x + b + Σ_i w_i · s_i · B_i A_i drop(x), mergeable into W.
 using ExpertMix.Nn;
 using ExpertMix.Tensors;
+using ExpertMix.Tensors.Kernels;
 
 namespace ExpertMix.Adapters.Lora;
 
@@ -100,38 +101,60 @@ public sealed class LoraLinear : ILinearLike, IDisposable
         return y;
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// W + Σ w_i s_i B_i A_i [out, in] in f32 over the branches not already merged (the merged weight when merged), in
+    /// one GEMM (see <see cref="Merge"/>). Not recorded by autograd.
+    /// </summary>
     public Tensor EffectiveWeight()
     {
-        using var scope = TensorScope.Begin();
-        var w = _merged is { } m ? m.Detach() : _baseWeight.DType == DType.F32 ? _baseWeight.Detach() : _baseWeight.To(DType.F32);
-        foreach (var b in _branches)
-        {
-            if (b.Weight == 0f || (IsMerged && _mergedBranches.Contains(b))) continue;
-            using var d = b.Module.Delta();
-            w = Ops.Add(w, Ops.Mul(d, b.Weight));
-        }
+        var source = _merged ?? _baseWeight;                                                   // [out, in]
+        var pending = _branches.Where(b => b.Weight != 0f && !(IsMerged && _mergedBranches.Contains(b))).ToArray();
+        if (pending.Length == 0 && source.DType == DType.F32) return TensorScope.Forget(source.Detach());
+        using var noGrad = Autograd.NoGrad();
+        var w = Tensor.Empty(new Shape(OutFeatures, InFeatures));                               // [out, in] f32
+        w.CopyFrom(source);
+        AddProducts(w, pending, beta: 1f);
         return TensorScope.Forget(w);
     }
 
-    /// <inheritdoc/>
+    /// <summary>Σ w_i s_i B_i A_i [out, in] in f32 over the active branches (one GEMM), or null when none is active. Not recorded by autograd.</summary>
     public Tensor? DeltaWeight()
     {
-        var active = _branches.Where(b => b.Weight != 0f).ToList();
-        if (active.Count == 0) return null;
-        return Sum(active);
+        var active = _branches.Where(b => b.Weight != 0f).ToArray();
+        if (active.Length == 0) return null;
+        using var noGrad = Autograd.NoGrad();
+        var delta = Tensor.Empty(new Shape(OutFeatures, InFeatures));                           // [out, in] f32
+        AddProducts(delta, active, beta: 0f);
+        return TensorScope.Forget(delta);
     }
 
-    /// <summary>Folds every attached branch (at its current weight) into W' = round_dtype(W + Σ w_i s_i B_i A_i); idempotent.</summary>
+    /// <summary>
+    /// Folds every attached branch (at its current weight) into W' = round_dtype(W + Σ w_i s_i B_i A_i); idempotent.
+    /// One pass per module: W is copied (widened to f32 for 16-bit bases) and the whole sum is added by a single
+    /// multi-threaded GEMM, W' += [w_1 s_1 B_1 | … | w_n s_n B_n] · [A_1; …; A_n] (inner size Σ r_i), so no per-adapter
+    /// ΔW is materialised. 16-bit bases are rounded once, from the f32 sum. An f32 W' lives in a pooled buffer, so a
+    /// merge after an unmerge reuses the pages instead of faulting in fresh ones (which dominates a first merge).
+    /// </summary>
     public void Merge()
     {
         if (IsMerged) return;
         var active = _branches.Where(b => b.Weight != 0f).ToArray();
-        using var scope = TensorScope.Begin();
-        using var delta = Sum(active) ?? Tensor.Zeros(new Shape(OutFeatures, InFeatures));  // [out, in] f32
-        using var w32 = _baseWeight.DType == DType.F32 ? _baseWeight.Detach() : _baseWeight.To(DType.F32);
-        using var sum = Ops.Add(w32, delta);
-        _merged = TensorScope.Forget(sum.Compact(_baseWeight.DType));                         // one rounding to the weight dtype
+        using var noGrad = Autograd.NoGrad();
+        var shape = new Shape(OutFeatures, InFeatures);
+        if (_baseWeight.DType == DType.F32)
+        {
+            var merged = Tensor.Empty(shape);                                                   // [out, in] f32, pooled
+            merged.CopyFrom(_baseWeight);
+            AddProducts(merged, active, beta: 1f);
+            _merged = TensorScope.Forget(merged);
+        }
+        else
+        {
+            using var w32 = Tensor.Empty(shape);                                                // [out, in] f32 scratch
+            w32.CopyFrom(_baseWeight);
+            AddProducts(w32, active, beta: 1f);
+            _merged = TensorScope.Forget(w32.Compact(_baseWeight.DType));                           // one rounding to the weight dtype
+        }
         _mergedBranches = active;
     }
 
@@ -153,18 +176,35 @@ public sealed class LoraLinear : ILinearLike, IDisposable
         (Base as IDisposable)?.Dispose();
     }
 
-    private static Tensor? Sum(IReadOnlyList<LoraBranch> branches)
+    /// <summary>
+    /// c = Σ_i w_i s_i B_i A_i + beta·c for a contiguous f32 <paramref name="c"/> [out, in], as one GEMM with inner size
+    /// R = Σ r_i: c = Bcat·Acat + beta·c with Bcat [out, R] (block i = w_i s_i B_i) and Acat [R, in] (rows of A_i).
+    /// </summary>
+    private void AddProducts(Tensor c, IReadOnlyList<LoraBranch> branches, float beta)
     {
-        if (branches.Count == 0) return null;
-        using var scope = TensorScope.Begin();
-        Tensor? acc = null;
+        int outF = OutFeatures, inF = InFeatures, rank = branches.Sum(b => b.Module.Rank);
+        var cs = c.Span;                                                                        // [out, in]
+        if (rank == 0)
+        {
+            if (beta == 0f) cs.Clear();
+            return;
+        }
+        var bCat = new float[outF * rank];                                                      // [out, R]
+        var aCat = new float[rank * inF];                                                       // [R, in]
+        int col = 0;
         foreach (var b in branches)
         {
-            var d = b.Module.Delta();                               // [out, in] = s·B·A
-            var wd = b.Weight == 1f ? d : Ops.Mul(d, b.Weight);
-            acc = acc is null ? wd : Ops.Add(acc, wd);
+            int r = b.Module.Rank;
+            float ws = b.Weight * b.Module.Scaling;
+            b.Module.A.ToArray().CopyTo(aCat, col * inF);                                       // rows col..col+r of Acat
+            var bv = b.Module.B.ToArray();                                                      // [out, r]
+            for (int o = 0; o < outF; o++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(bv.AsSpan(o * r, r), ws, bCat.AsSpan(o * rank + col, r));
+            }
+            col += r;
         }
-        return TensorScope.Forget(acc!);
+        Gemm.Sgemm(Transpose.No, Transpose.No, outF, inF, rank, 1f, bCat, rank, aCat, inF, beta, cs, inF);
     }
 }
 

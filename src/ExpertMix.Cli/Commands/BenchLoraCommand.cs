@@ -1,15 +1,12 @@
 // `expertmix bench lora`: LoRA training steps/s (the PyTorch reference workload) and the decode cost of runtime adapters.
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Training;
 using ExpertMix.Models;
 using ExpertMix.Nn;
 using ExpertMix.Tensors;
 using ExpertMix.Tensors.Optim;
-using Spectre.Console;
 
 namespace ExpertMix.Cli.Commands;
 
@@ -89,15 +86,20 @@ internal static class BenchLoraCommand
             var adapter = host.CreateAdapter("rt", new LoraConfig { Rank = a.DecodeRank, Alpha = a.DecodeRank, TargetModules = TargetModules.Parse(a.Targets), Init = LoraInit.Random }, rng);
             foreach (var (_, p) in adapter.NamedFactors()) p.RequiresGrad = false;
             using var noGrad = Autograd.NoGrad();
-            DecodeMs(model, prompt, 8);
+            double DecodeMs(int steps)
+            {
+                using var cache = model.CreateCache(1, prompt.Length + steps);   // a fresh cache per run
+                return BenchSupport.DecodeMs(model, cache, prompt, steps);
+            }
+            DecodeMs(8); // warm-up
             var b = new List<double>();
             var l = new List<double>();
             for (int rep = 0; rep < 3; rep++) // interleaved so drift hits both alike
             {
                 host.SetWeight("rt", 0f);
-                b.Add(gate.MedianMs(1, () => DecodeMs(model, prompt, a.Decode)));
+                b.Add(gate.MedianMs(1, () => DecodeMs(a.Decode)));
                 host.SetWeight("rt", 1f);
-                l.Add(gate.MedianMs(1, () => DecodeMs(model, prompt, a.Decode)));
+                l.Add(gate.MedianMs(1, () => DecodeMs(a.Decode)));
             }
             baseMs = b.Order().ElementAt(1);
             loraMs = l.Order().ElementAt(1);
@@ -109,33 +111,6 @@ internal static class BenchLoraCommand
         }
         result["discarded_reps"] = gate.Discarded;
         result["contaminated_reps"] = gate.Contaminated;
-        if (a.Json)
-        {
-            Console.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
-            return 0;
-        }
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("", "");
-        table.ShowHeaders = false;
-        foreach (var (k, v) in result) table.AddRow(Markup.Escape(k), Markup.Escape(Convert.ToString(v, CultureInfo.InvariantCulture) ?? ""));
-        AnsiConsole.Write(table);
-        return 0;
-    }
-
-    private static double DecodeMs(ICausalLm model, int[] prompt, int steps)
-    {
-        using var cache = model.CreateCache(1, prompt.Length + steps);
-        var ctx = new ForwardContext { Cache = cache, Logits = LogitsSelection.LastPosition };
-        int next = Next(model, prompt, ctx);
-        var sw = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++) next = Next(model, [next], ctx);
-        return sw.Elapsed.TotalMilliseconds;
-    }
-
-    private static int Next(ICausalLm model, int[] ids, ForwardContext ctx)
-    {
-        using var scope = TensorScope.Begin();
-        using var input = Tensor.FromInts(ids, new Shape(1, ids.Length));
-        using var logits = model.Forward(input, ctx);                         // [1, 1, V]
-        return System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.Span);
+        return BenchSupport.Write(result, a.Json ? BenchOutput.Json : BenchOutput.Table);
     }
 }

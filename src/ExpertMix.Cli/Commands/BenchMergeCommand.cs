@@ -1,14 +1,11 @@
 // `expertmix bench merge`: time of every merge method, of the orthogonality matrix and of folding adapters into the base.
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Analysis;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Merging;
 using ExpertMix.Models;
 using ExpertMix.Tensors;
-using Spectre.Console;
 
 namespace ExpertMix.Cli.Commands;
 
@@ -79,20 +76,7 @@ internal static class BenchMergeCommand
                 fullHost.Unmerge();
             }), 3);
         }
-        if (a.Json)
-        {
-            Console.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
-            return 0;
-        }
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("", "");
-        table.ShowHeaders = false;
-        foreach (var (k, v) in result)
-        {
-            string text = v is Dictionary<string, double> d ? string.Join(", ", d.Select(p => $"{p.Key} {p.Value.ToString("G4", CultureInfo.InvariantCulture)}")) : Convert.ToString(v, CultureInfo.InvariantCulture) ?? "";
-            table.AddRow(Markup.Escape(k), Markup.Escape(text));
-        }
-        AnsiConsole.Write(table);
-        return 0;
+        return BenchSupport.Write(result, a.Json ? BenchOutput.Json : BenchOutput.Table);
     }
 
     private static double Median(int reps, Action run)

@@ -2,11 +2,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Models;
 using ExpertMix.Nn;
 using ExpertMix.Tensors;
-using Spectre.Console;
 
 namespace ExpertMix.Cli.Commands;
 
@@ -77,8 +75,8 @@ internal static class BenchModelCommand
         });
         long prefillActivationBytes = BufferPool.Shared.PeakRentedBytes - rentedBeforePrefill;
         BufferPool.Shared.Trim(); // the prefill's activation buffers: decode needs other (smaller) ones
-        Decode(model, cache, promptIds, Math.Min(8, a.Decode)); // warm-up of the one-token path
-        double decodeMs = gate.MedianMs(a.Reps, () => Decode(model, cache, promptIds, a.Decode));
+        BenchSupport.DecodeMs(model, cache, promptIds, Math.Min(8, a.Decode)); // warm-up of the one-token path
+        double decodeMs = gate.MedianMs(a.Reps, () => BenchSupport.DecodeMs(model, cache, promptIds, a.Decode));
         long peakRss = Memory.Peak();
         double triadGbs = MeasureTriad();
 
@@ -115,16 +113,7 @@ internal static class BenchModelCommand
             ["discarded_reps"] = gate.Discarded,
             ["contaminated_reps"] = gate.Contaminated,
         };
-        if (a.Json)
-        {
-            Console.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
-            return 0;
-        }
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("", "");
-        table.ShowHeaders = false;
-        foreach (var (k, v) in result) table.AddRow(Markup.Escape(k), Markup.Escape(Convert.ToString(v, CultureInfo.InvariantCulture) ?? ""));
-        AnsiConsole.Write(table);
-        return 0;
+        return BenchSupport.Write(result, a.Json ? BenchOutput.Json : BenchOutput.Table);
     }
 
     private static ICausalLm Load(Args a)
@@ -165,25 +154,6 @@ internal static class BenchModelCommand
         using var input = Tensor.FromInts(ids, new Shape(1, ids.Length));
         var ctx = new ForwardContext { Cache = cache, Logits = LogitsSelection.LastPosition };
         using var logits = chunk > 0 ? ChunkedPrefill.Forward(model, input, ctx, chunk) : model.Forward(input, ctx);
-    }
-
-    /// <summary>Resets <paramref name="cache"/>, prefills <paramref name="prompt"/>, then times <paramref name="steps"/> greedy one-token steps; returns their milliseconds.</summary>
-    private static double Decode(ICausalLm model, KvCache cache, int[] prompt, int steps)
-    {
-        cache.Reset();
-        var ctx = new ForwardContext { Cache = cache, Logits = LogitsSelection.LastPosition };
-        int next = NextToken(model, prompt, ctx);
-        var sw = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++) next = NextToken(model, [next], ctx);
-        return sw.Elapsed.TotalMilliseconds;
-    }
-
-    private static int NextToken(ICausalLm model, int[] ids, ForwardContext ctx)
-    {
-        using var scope = TensorScope.Begin();
-        using var input = Tensor.FromInts(ids, new Shape(1, ids.Length));
-        using var logits = model.Forward(input, ctx); // [1, 1, V]
-        return System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.Span);
     }
 
     private static double MeasureTriad()
