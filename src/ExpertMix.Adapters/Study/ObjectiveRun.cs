@@ -1,5 +1,4 @@
 // One objective of the summation study: train (or reuse) every adapter per seed, then evaluate and measure.
-using System.Globalization;
 using ExpertMix.Adapters.Analysis;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Merging;
@@ -163,6 +162,4 @@ internal sealed class ObjectiveRun(SummationStudyOptions options, StudyObjective
         foreach (char c in s) h = (h ^ c) * 1099511628211UL;
         return h;
     }
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{_tag} run over {options.Seeds.Count} seeds");
 }
