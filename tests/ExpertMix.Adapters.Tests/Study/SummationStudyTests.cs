@@ -158,6 +158,47 @@ public class SummationStudyTests
         }
     }
 
+    [SkippableFact]
+    public void Study_runs_on_a_gpt2_directory_with_the_papers_default_targets()
+    {
+        string tokenizer = SharedData.Require("tokenizers/gpt2/tokenizer.json");
+        string dir = LoraFixtures.TempDir(), model = Path.Combine(dir, "gpt2");
+        Directory.CreateDirectory(model);
+        File.Copy(tokenizer, Path.Combine(model, "tokenizer.json"));
+        // tiny-gpt2's weights with a full GPT-2 vocabulary (50257 rows of wte) so the real GPT-2 tokenizer fits.
+        string tiny = LoraFixtures.ModelDir("tiny-gpt2");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(tiny, "config.json")))!;
+        config["vocab_size"] = 50257;
+        config["eos_token_id"] = 50256;
+        config["bos_token_id"] = 50256;
+        File.WriteAllText(Path.Combine(model, "config.json"), config.ToJsonString());
+        using (var source = ExpertMix.Tensors.IO.SafetensorsFile.Open(Path.Combine(tiny, "model.safetensors")))
+        {
+            var rng = new ExpertMix.Tensors.Rng(5);
+            var tensors = source.Names.ToDictionary(n => n, n => source.GetTensor(n));
+            tensors["transformer.wte.weight"] = ExpertMix.Tensors.Tensor.Randn(new ExpertMix.Tensors.Shape(50257, 64), rng, 0.02f); // [V, C]
+            ExpertMix.Tensors.IO.SafetensorsWriter.Write(Path.Combine(model, "model.safetensors"), tensors);
+        }
+        var options = new SummationStudyOptions
+        {
+            ModelDirectory = model,
+            Domains = [new("count", WriteDomain(dir, "count", i => ($"Count: {i},", $" {i + 1}."))), new("story", WriteDomain(dir, "story", i => ($"Tom had {i} balls.", " He was happy.")))],
+            OutputDirectory = Path.Combine(dir, "out"),
+            Steps = 3,
+            BatchSize = 2,
+            MaxLength = 24,
+            Seeds = [1],
+            FaithfulEvalRows = 4,
+            FaithfulEvalLength = 16,
+            EvalBatchSize = 2,
+        };
+        var report = SummationStudy.Run(options);
+        Assert.Equal(6, report.AdaptedModules);                       // per layer c_attn, attn.c_proj, mlp.c_proj (36 on GPT-2 small)
+        Assert.Contains("c_attn", report.Targets, StringComparison.Ordinal);
+        Assert.Equal(2, report.Objectives.Count);
+        Assert.All(report.Objectives.SelectMany(o => o.Rows), r => Assert.True(r.CatVsDeltaSumMaxLogitDiff < 1e-4 && double.IsFinite(r.DeltaSumPerplexity)));
+    }
+
     private static string WriteDomain(string dir, string name, Func<int, (string Prompt, string Completion)> row)
     {
         string path = Path.Combine(dir, name + ".jsonl");
