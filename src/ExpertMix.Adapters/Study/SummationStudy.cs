@@ -6,7 +6,6 @@ using ExpertMix.Adapters.Training;
 using ExpertMix.Models;
 using ExpertMix.Models.Tokenization;
 using ExpertMix.Nn;
-using ExpertMix.Tensors;
 
 namespace ExpertMix.Adapters.Study;
 
@@ -87,23 +86,8 @@ public static class SummationStudy
     /// <summary>exp of the batches' loss under <paramref name="protocol"/>, in eval mode without a tape.</summary>
     internal static double Perplexity(ICausalLm model, IEnumerable<TrainingBatch> batches, PerplexityProtocol protocol)
     {
-        using var noGrad = Autograd.NoGrad();
-        double sum = 0, weight = 0;
-        foreach (var batch in batches)
-        {
-            using (batch)
-            {
-                int n = batch.LossTokens;
-                if (n == 0) continue;
-                using var scope = TensorScope.Begin();
-                double loss = CausalLmLoss.Compute(model, batch, ForwardMode.Eval).Item();
-                double w = protocol == PerplexityProtocol.TokenWeighted ? n : 1;
-                sum += loss * w;
-                weight += w;
-            }
-        }
-        if (weight == 0) throw new InvalidDataException("the test set has no loss tokens");
-        return Math.Exp(sum / weight);
+        var loss = LossEvaluation.Run(batches, batch => CausalLmLoss.Compute(model, batch, ForwardMode.Eval));
+        return Math.Exp(protocol == PerplexityProtocol.TokenWeighted ? loss.TokenWeighted : loss.MeanOfBatches);
     }
 
     private static long ParameterCount(LoraHost host, LoraConfig lora)

@@ -200,23 +200,8 @@ internal sealed class TrainerRun(ITrainable model, IBatchSource train, Func<IEnu
     /// <summary>Σ lossᵦ·nᵦ / Σ nᵦ over the validation batches, in eval mode without a tape.</summary>
     private (double Loss, long Tokens) Evaluate()
     {
-        using var noGrad = Autograd.NoGrad();
-        double sum = 0;
-        long tokens = 0;
-        foreach (var batch in validation!())
-        {
-            using (batch)
-            {
-                int n = batch.LossTokens;
-                if (n == 0) continue;
-                using var scope = TensorScope.Begin();
-                using var loss = model.Loss(batch, ForwardMode.Eval);     // [] mean over the batch's loss tokens
-                sum += (double)loss.Item() * n;
-                tokens += n;
-            }
-        }
-        if (tokens == 0) throw new InvalidDataException("the validation set has no loss tokens (no batches, or all labels are ignored)");
-        return (sum / tokens, tokens);
+        var result = LossEvaluation.Run(validation!(), batch => model.Loss(batch, ForwardMode.Eval));
+        return (result.TokenWeighted, result.Tokens);
     }
 
     private TrainerState CurrentState() => new()
