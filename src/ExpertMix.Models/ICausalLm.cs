@@ -16,7 +16,9 @@ public interface ICausalLm : IModule, IDisposable
     /// <summary>
     /// Logits for <paramref name="inputIds"/> [B, T] (I32 or I64) after <c>ctx.PastLength</c> cached positions:
     /// [B, T, V], or [B, 1, V] when <c>ctx.Logits</c> is <see cref="LogitsSelection.LastPosition"/>. With a cache the
-    /// new keys/values are appended and the cache advances by T. F32; the caller owns the result.
+    /// new keys/values are appended and the cache advances by T. With <c>ctx.Output</c> =
+    /// <see cref="ModelOutput.LastHiddenState"/> the LM head is skipped and the result is the final-norm hidden state
+    /// [B, T|1, C] instead. F32; the caller owns the result.
     /// </summary>
     /// <exception cref="ArgumentException">Bad id shape/dtype, mask or positions; a cache of the wrong batch size.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A token id outside [0, V) or a position beyond the model's range.</exception>

@@ -19,12 +19,16 @@ internal static class LmHead
         return new LinearSlot(new Linear("lm_head", embedding) { IsTied = true });                            // W = embedding [V, C]
     }
 
-    /// <summary>logits = lm_head(base(ids)); the hidden state is released unless the graph is kept; tapped as "logits".</summary>
+    /// <summary>
+    /// logits = lm_head(base(ids)); the hidden state is released unless the graph is kept; tapped as "logits". With
+    /// <see cref="ModelOutput.LastHiddenState"/> the head is skipped and the hidden state itself is returned.
+    /// </summary>
     public static Tensor Forward(ICausalLm model, LinearSlot head, Func<Tensor> hidden, ForwardContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
         bool keepGraph = ForwardScope.KeepsGraph(ctx, model);
         var h = hidden();                         // [B, T|1, C]
+        if (ctx.Output == ModelOutput.LastHiddenState) return h;
         var logits = head.Forward(h, ctx);        // [B, T|1, V]
         ForwardScope.Release(keepGraph, h);
         ctx.Tap("logits", -1, logits);

@@ -39,6 +39,9 @@ public sealed class ForwardContext
     /// <summary>Which positions get logits (all, or only the last one during generation).</summary>
     public LogitsSelection Logits { get; init; } = LogitsSelection.All;
 
+    /// <summary>Logits (default) or the last hidden state (the LM head is skipped).</summary>
+    public ModelOutput Output { get; init; } = ModelOutput.Logits;
+
     /// <summary>The activation sink, or null (then <see cref="Tap"/> does nothing).</summary>
     public IActivationSink? Sink { get; init; }
 
@@ -80,7 +83,23 @@ public sealed class ForwardContext
         PositionIds = positionIds,
         Mode = Mode,
         Logits = Logits,
+        Output = Output,
         Sink = Sink,
+        _slots = _slots is null ? null : new Dictionary<object, object?>(_slots, ReferenceEqualityComparer.Instance),
+    };
+
+    /// <summary>
+    /// A copy of this context (same mask, positions, mode and typed slots) for a second pass over the same inputs with
+    /// its own <paramref name="cache"/>, logits selection and output, and no activation sink — X-LoRA's scaling pass.
+    /// </summary>
+    public ForwardContext ForPass(KvCache? cache, LogitsSelection logits, ModelOutput output) => new()
+    {
+        Cache = cache,
+        AttentionMask = AttentionMask,
+        PositionIds = PositionIds,
+        Mode = Mode,
+        Logits = logits,
+        Output = output,
         _slots = _slots is null ? null : new Dictionary<object, object?>(_slots, ReferenceEqualityComparer.Instance),
     };
 

@@ -13,6 +13,7 @@ public sealed class KvCache : IDisposable
 {
     private readonly Tensor[] _keys;
     private readonly Tensor[] _values;
+    private KvCache? _companion;
 
     /// <summary>Allocates <paramref name="layers"/> × 2 zeroed buffers [batch, kvHeads, maxLength, headDim].</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
@@ -55,8 +56,24 @@ public sealed class KvCache : IDisposable
     /// <summary>Positions filled so far (the same in every layer between forwards).</summary>
     public int Length { get; private set; }
 
-    /// <summary>Bytes held by the buffers.</summary>
-    public long Bytes => 2L * Layers * Batch * KvHeads * MaxLength * HeadDim * sizeof(float);
+    /// <summary>Bytes held by the buffers (the companion's included).</summary>
+    public long Bytes => 2L * Layers * Batch * KvHeads * MaxLength * HeadDim * sizeof(float) + (Companion?.Bytes ?? 0);
+
+    /// <summary>
+    /// A second cache owned by this one, for a model that runs two causal passes per forward (X-LoRA's scaling pass
+    /// uses the companion, the real pass this cache): the two never share positions. Disposed, reset and truncated
+    /// with this cache; set once.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Already set.</exception>
+    public KvCache? Companion
+    {
+        get => _companion;
+        set
+        {
+            if (_companion is not null) throw new InvalidOperationException("the KV cache already has a companion");
+            _companion = value;
+        }
+    }
 
     /// <summary>
     /// Copies <paramref name="k"/>, <paramref name="v"/> [B, Hkv, T, Dh] into positions [Length, Length + T) of
@@ -95,13 +112,18 @@ public sealed class KvCache : IDisposable
     }
 
     /// <summary>Forgets every position (buffers are kept).</summary>
-    public void Reset() => Length = 0;
+    public void Reset()
+    {
+        Length = 0;
+        _companion?.Reset();
+    }
 
     /// <summary>Drops positions ≥ <paramref name="length"/>.</summary>
     public void Truncate(int length)
     {
         if ((uint)length > (uint)Length) throw new ArgumentOutOfRangeException(nameof(length), length, $"cache holds {Length}");
         Length = length;
+        if (_companion is { } c && c.Length > length) c.Truncate(length);
     }
 
     /// <summary>Releases the buffers.</summary>
@@ -109,5 +131,6 @@ public sealed class KvCache : IDisposable
     {
         foreach (var t in _keys) t.Dispose();
         foreach (var t in _values) t.Dispose();
+        _companion?.Dispose();
     }
 }

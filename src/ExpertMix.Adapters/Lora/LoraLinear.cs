@@ -11,7 +11,8 @@ namespace ExpertMix.Adapters.Lora;
 /// Dropout acts on the branch input only, in <see cref="ForwardMode.Train"/>. <see cref="Merge"/> replaces the base
 /// weight by W' = round(W + Σ w_i s_i B_i A_i) computed in f32 (the original stays retained; <see cref="Unmerge"/>
 /// restores it bit-exactly). GPT-2 Conv1D bases hold W as [out, in] after load, so merging needs no transpose here;
-/// writing an HF checkpoint transposes by module type. Owns the base module; does not own the adapters' factors.
+/// writing an HF checkpoint transposes by module type. A context carrying an <see cref="ILoraMixing"/> (X-LoRA) takes
+/// over the branch sum for that forward. Owns the base module; does not own the adapters' factors.
 /// </summary>
 public sealed class LoraLinear : ILinearLike, IDisposable
 {
@@ -88,6 +89,11 @@ public sealed class LoraLinear : ILinearLike, IDisposable
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(ctx);
+        if (ctx.TryGet(LoraMixing.Key, out var mixing) && mixing is not null)
+        {
+            if (IsMerged) throw new InvalidOperationException($"{ModulePath}: a merged LoRA linear cannot mix its branches per token (unmerge first)");
+            return mixing.Forward(this, x, ctx);
+        }
         var y = _merged is { } wm ? Ops.Linear(x, wm, _baseBias) : Base.Forward(x, ctx);     // [..., out]
         foreach (var b in _branches)
         {
