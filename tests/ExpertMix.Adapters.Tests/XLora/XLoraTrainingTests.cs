@@ -1,0 +1,97 @@
+// X-LoRA training (spec §10 "Training and lifecycle"): gate gradients vs finite differences, only the gate changes,
+// a second backward works, the trainer learns.
+using ExpertMix.Adapters.Tests.Lora;
+using ExpertMix.Adapters.Training;
+using ExpertMix.Adapters.XLora;
+using ExpertMix.Nn;
+using ExpertMix.Tensors;
+
+namespace ExpertMix.Adapters.Tests.XLora;
+
+public class XLoraTrainingTests
+{
+    private static TrainingBatch Batch(long[] ids, int batch)
+    {
+        int t = ids.Length / batch;
+        var input = XLoraFixtures.Ids(ids, batch);
+        var labels = XLoraFixtures.Ids(ids, batch);
+        var mask = Tensor.FromInts([.. Enumerable.Repeat(1, ids.Length)], new Shape(batch, t));
+        return new TrainingBatch(input, labels, mask);
+    }
+
+    public static readonly TheoryData<string, bool> Cases = new()
+    {
+        { "tiny-gpt2", false }, { "tiny-llama", false }, { "tiny-gpt2", true }, { "tiny-llama", true },
+    };
+
+    /// <summary>
+    /// The linear stack checks every gate layer through λ. With ReLU only the last layer is probed: a ±h step on a
+    /// hidden layer can cross a ReLU kink, and a step small enough not to is lost in the f32 loss's noise (ReLU's own
+    /// backward has its finite-difference test in the engine).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Gate_gradients_match_central_finite_differences(string model, bool relu)
+    {
+        using var xl = XLoraFixtures.Create(model, c => c with { LayerwiseScalings = true, XLoraDepth = 2, XLoraSize = 6, SoftmaxTemperature = 0.8f, EnableReluAndDropout = relu }, lastScale: 3f);
+        const float h = 1e-2f;
+        var trainable = new XLoraTrainable(xl, (_, _) => { });
+        using var batch = Batch([3, 17, 200, 45, 9, 120, 77, 5, 250, 33, 64, 128, 1, 99], 2);
+        foreach (var (_, p) in trainable.TrainableParameters) p.Grad = null;
+        using (var scope = TensorScope.Begin())
+        {
+            var loss = trainable.Loss(batch, ForwardMode.Train);
+            loss.Backward();
+        }
+        double Loss()
+        {
+            using var scope = TensorScope.Begin();
+            using var noGrad = Autograd.NoGrad();
+            return trainable.Loss(batch, ForwardMode.Train).Item();
+        }
+        var rng = new Rng(11);
+        int checkedCount = 0;
+        foreach (var (name, p) in trainable.TrainableParameters.Where(p => !relu || p.Name.StartsWith("classifier.last", StringComparison.Ordinal)))
+        {
+            var grad = p.Grad!.ToArray();
+            var values = p.Span;
+            for (int probe = 0; probe < 6; probe++)
+            {
+                int j = probe == 0 ? Array.IndexOf(grad, grad.MaxBy(Math.Abs)) : rng.NextInt(values.Length);
+                float saved = values[j];
+                values[j] = saved + h;
+                double plus = Loss();
+                values[j] = saved - h;
+                double minus = Loss();
+                values[j] = saved;
+                double numeric = (plus - minus) / (2 * h);
+                Assert.True(Math.Abs(numeric - grad[j]) <= 2e-4 + 0.02 * Math.Abs(numeric), $"{name}[{j}]: analytic {grad[j]} vs finite difference {numeric}");
+                checkedCount++;
+            }
+        }
+        Assert.Equal((relu ? 2 : 4) * 6, checkedCount);
+        Assert.Contains(trainable.TrainableParameters, p => p.Param.Grad!.ToArray().Max(Math.Abs) > 1e-3);
+    }
+
+    [Fact]
+    public void Training_updates_only_the_gate_and_lowers_the_loss()
+    {
+        using var xl = XLoraFixtures.Create("tiny-llama", c => c with { LayerwiseScalings = true }, lastScale: 1f);
+        var frozen = xl.Base.NamedParameters().Select(p => (p.Path, p.Param.ToArray()))
+            .Concat(xl.Host.Adapters.SelectMany(a => a.Adapter.NamedFactors().Select(f => (f.Key, f.Tensor.ToArray())))).ToList();
+        var trainable = new XLoraTrainable(xl, (_, _) => { });
+        Assert.Equal(xl.Classifier.NamedParameters().Count(), trainable.TrainableParameters.Count);
+        Assert.All(trainable.TrainableParameters, p => Assert.StartsWith("classifier.", p.Name, StringComparison.Ordinal));
+        string dir = LoraFixtures.TempDir();
+        var seqs = Enumerable.Range(0, 8).Select(i => Enumerable.Range(0, 12).Select(j => (i * 13 + j * 7) % 50 + 10).ToArray()).ToArray();
+        var options = new TrainerOptions { OutputDirectory = dir, MaxSteps = 30, LearningRate = 0.05, Schedule = LrScheduleKind.Constant, BestCheckpoint = BestCheckpointPolicy.None };
+        var observer = new RecordingObserver();
+        var summary = Trainer.Run(trainable, new ListBatchSource(seqs, 4), null, options, observer);
+        Assert.Equal(TrainingStatus.Completed, summary.Status);
+        Assert.True(observer.Steps[^1].Loss < observer.Steps[0].Loss - 0.05, $"loss {observer.Steps[0].Loss} → {observer.Steps[^1].Loss}");
+        var after = xl.Base.NamedParameters().Select(p => (p.Path, p.Param.ToArray()))
+            .Concat(xl.Host.Adapters.SelectMany(a => a.Adapter.NamedFactors().Select(f => (f.Key, f.Tensor.ToArray())))).ToList();
+        Assert.Equal(frozen.Count, after.Count);
+        for (int i = 0; i < frozen.Count; i++) Assert.True(frozen[i].Item2.AsSpan().SequenceEqual(after[i].Item2), $"{frozen[i].Item1} changed");
+    }
+}
