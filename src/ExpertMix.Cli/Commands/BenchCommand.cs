@@ -20,6 +20,7 @@ public static class BenchCommand
         bench.Add(BenchModelCommand.Create());
         bench.Add(BenchLoraCommand.Create());
         bench.Add(BenchMergeCommand.Create());
+        bench.Add(BenchXLoraCommand.Create());
         return bench;
     }
 
