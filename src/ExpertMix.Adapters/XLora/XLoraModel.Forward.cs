@@ -69,6 +69,7 @@ public sealed partial class XLoraModel
                 seq.Last = last.ToArray();
             }
         }
+        LiveScalings = ctx.Mode == ForwardMode.Train ? lambda : null;
         Remember(lambda, inputIds, ctx.PastLength);
         var used = Config.TopKLora is int topK ? XLoraTopK.Apply(lambda, topK, Config.EnableSoftmaxTopK) : lambda;  // [B, T, Lx, n]
         if (ScalingsLog.Point == XLoraLogPoint.AfterTopK && Config.TopKLora is not null) ScalingsLog.Append(used, inputIds, ctx.PastLength);
@@ -120,6 +121,9 @@ public sealed partial class XLoraModel
         if (ctx.Logits == LogitsSelection.LastPosition || t == s) return y;
         using (y) return y.Narrow(1, s - t, t).Contiguous();                               // [B, T, V]
     }
+
+    /// <summary>λ [B, T, Lx, n] of the last training forward (on the autograd tape when grad is on; for regularisers), else null.</summary>
+    internal Tensor? LiveScalings { get; private set; }
 
     private void Remember(Tensor lambda, Tensor inputIds, int pastLength)
     {

@@ -19,9 +19,9 @@ public class XLoraTrainingTests
         return new TrainingBatch(input, labels, mask);
     }
 
-    public static readonly TheoryData<string, bool> Cases = new()
+    public static readonly TheoryData<string, bool, bool> Cases = new()
     {
-        { "tiny-gpt2", false }, { "tiny-llama", false }, { "tiny-gpt2", true }, { "tiny-llama", true },
+        { "tiny-gpt2", false, false }, { "tiny-llama", false, false }, { "tiny-gpt2", true, false }, { "tiny-llama", true, false }, { "tiny-llama", false, true },
     };
 
     /// <summary>
@@ -31,11 +31,11 @@ public class XLoraTrainingTests
     /// </summary>
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Gate_gradients_match_central_finite_differences(string model, bool relu)
+    public void Gate_gradients_match_central_finite_differences(string model, bool relu, bool regularized)
     {
         using var xl = XLoraFixtures.Create(model, c => c with { LayerwiseScalings = true, XLoraDepth = 2, XLoraSize = 6, SoftmaxTemperature = 0.8f, EnableReluAndDropout = relu }, lastScale: 3f);
         const float h = 1e-2f;
-        var trainable = new XLoraTrainable(xl, (_, _) => { });
+        var trainable = new XLoraTrainable(xl, (_, _) => { }, regularized ? new XLoraRegularizers(EntropyBonus: 0.5, LoadBalance: 2) : null);
         using var batch = Batch([3, 17, 200, 45, 9, 120, 77, 5, 250, 33, 64, 128, 1, 99], 2);
         foreach (var (_, p) in trainable.TrainableParameters) p.Grad = null;
         using (var scope = TensorScope.Begin())
