@@ -1,6 +1,7 @@
 // Options shared by the verbs that load a model directory (--model, --dtype, --threads) and the loading itself.
 using System.CommandLine;
 using ExpertMix.Adapters.Lora;
+using ExpertMix.Adapters.XLora;
 using ExpertMix.Models;
 using ExpertMix.Models.Chat;
 using ExpertMix.Models.Generation;
@@ -28,9 +29,26 @@ internal sealed class ModelOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public Option<string?> XLora { get; } = new("--xlora")
+    {
+        Description = "An X-LoRA directory (original xlora layout or PEFT's XLORA adapter) whose gate mixes its LoRA experts per token and layer.",
+    };
+
+    public Option<string> XLoraCache { get; } = new("--xlora-cache")
+    {
+        Description = "X-LoRA generation: dual (two KV caches, exact) or none (re-run both passes over the whole sequence every step, as the references).",
+        DefaultValueFactory = _ => "dual",
+    };
+
+    public Option<int?> XLoraFreezeAfter { get; } = new("--xlora-freeze-after")
+    {
+        Description = "X-LoRA approximation: after K generated tokens keep the last scalings and skip the scaling pass.",
+    };
+
     public ModelOptions()
     {
         DType.AcceptOnlyFromAmong("keep", "f32");
+        XLoraCache.AcceptOnlyFromAmong("dual", "none");
     }
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
@@ -40,6 +58,9 @@ internal sealed class ModelOptions
         command.Add(DType);
         command.Add(Threads);
         command.Add(Adapter);
+        command.Add(XLora);
+        command.Add(XLoraCache);
+        command.Add(XLoraFreezeAfter);
     }
 
     /// <summary>The typed values of one parse.</summary>
@@ -47,6 +68,12 @@ internal sealed class ModelOptions
         new(parse.GetValue(Model)!, parse.GetValue(DType) == "f32" ? DTypePolicy.F32 : DTypePolicy.Keep, parse.GetValue(Threads))
         {
             Adapters = (parse.GetValue(Adapter) ?? []).Select(ParseAdapter).ToArray(),
+            XLora = parse.GetValue(XLora),
+            XLoraRuntime = new XLoraRuntimeOptions
+            {
+                Cache = parse.GetValue(XLoraCache) == "none" ? XLoraCacheMode.None : XLoraCacheMode.Dual,
+                FreezeScalingsAfter = parse.GetValue(XLoraFreezeAfter),
+            },
         };
 
     /// <summary>Splits <c>DIR[:SCALE]</c>; a suffix that is not a number belongs to the path.</summary>
@@ -68,9 +95,16 @@ internal sealed record ModelArgs(string Directory, DTypePolicy DType, int? Threa
     /// <summary>LoRA adapters to attach (directory, weight).</summary>
     public IReadOnlyList<(string Directory, float Weight)> Adapters { get; init; } = [];
 
-    /// <summary>Applies --threads and loads the model.</summary>
+    /// <summary>An X-LoRA directory to load on top of the model, or null.</summary>
+    public string? XLora { get; init; }
+
+    /// <summary>Runtime options of the X-LoRA model.</summary>
+    public XLoraRuntimeOptions XLoraRuntime { get; init; } = new();
+
+    /// <summary>Applies --threads and loads the model (with its LoRA adapters or X-LoRA, if any).</summary>
     public ICausalLm LoadModel()
     {
+        if (XLora is not null && Adapters.Count > 0) throw new ArgumentException("--adapter and --xlora cannot be combined (the X-LoRA directory names its own experts)");
         if (Threads is { } t)
         {
             if (t < 1) throw new ArgumentException($"--threads must be ≥ 1 (got {t})");
@@ -78,6 +112,20 @@ internal sealed record ModelArgs(string Directory, DTypePolicy DType, int? Threa
         }
         if (!System.IO.Directory.Exists(Directory)) throw new DirectoryNotFoundException($"model directory not found: {Directory}");
         var model = CausalLm.Load(Directory, LoadOptions.Default with { DType = DType });
+        if (XLora is { } xlora)
+        {
+            try
+            {
+                var xl = XLoraFormat.Load(model, xlora, new XLoraLoadOptions { Runtime = XLoraRuntime });
+                foreach (var w in xl.Warnings) Console.Error.WriteLine($"warning: {w}");
+                return xl;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
         if (Adapters.Count == 0) return model;
         try
         {

@@ -42,8 +42,18 @@ internal sealed class TrainingCliOptions
     private readonly Option<string?> _resume = new("--resume") { Description = "Continue from a checkpoint directory, or 'latest' in --out (same options required)." };
     private readonly Option<string> _export = new("--export") { Description = "Which weights become the adapter: best (lowest validation loss) or final.", DefaultValueFactory = _ => "best" };
 
+    /// <summary>The shared options with LoRA's defaults (lr 2e-4, linear decay, clip 1).</summary>
     public TrainingCliOptions()
+        : this(2e-4, "linear", 1)
     {
+    }
+
+    /// <summary>The shared options with another verb's defaults for the learning rate, schedule and clipping.</summary>
+    public TrainingCliOptions(double learningRate, string schedule, double maxGradNorm)
+    {
+        _lr.DefaultValueFactory = _ => learningRate;
+        _schedule.DefaultValueFactory = _ => schedule;
+        _clip.DefaultValueFactory = _ => maxGradNorm;
         _length.AcceptOnlyFromAmong("truncate", "pad", "pack");
         _loss.AcceptOnlyFromAmong("completion", "all");
         _schedule.AcceptOnlyFromAmong("constant", "linear", "cosine");
