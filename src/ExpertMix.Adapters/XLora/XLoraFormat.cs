@@ -9,7 +9,8 @@ namespace ExpertMix.Adapters.XLora;
 /// <summary>
 /// X-LoRA checkpoints (spec §7). <see cref="Load"/> detects the layout (<c>xlora_config.json</c> → original;
 /// <c>adapter_config.json</c> with <c>peft_type</c> "XLORA" → PEFT), resolves the experts (a list of names → the
-/// sub-folders of exactly those names; an object name → path → relative to the checkpoint first, then as given),
+/// sub-folders of exactly those names; an object name → path → relative to the checkpoint first, then as given, then
+/// the sub-folder of exactly the expert's name),
 /// loads them under their user names in column order, reads the gate and checks it against the base model, the
 /// experts, <c>xlora_manifest.json</c> and an optional mistral.rs ordering file. <see cref="Save"/> writes either
 /// layout with the experts as sub-folders; <see cref="Convert"/> rewrites a checkpoint without a model. Every file is
@@ -249,17 +250,19 @@ public static class XLoraFormat
             + $"(sub-folders: {(folders.Count == 0 ? "none" : string.Join(", ", folders.Order(StringComparer.Ordinal)))})");
     }
 
+    /// <summary>
+    /// A dict entry: <paramref name="path"/> relative to the checkpoint, then as given; when neither exists (e.g. the
+    /// training machine's absolute path), the checkpoint's sub-folder of exactly the expert's name, which is where the
+    /// references save experts and what PEFT loads in place of the stored paths.
+    /// </summary>
     private static string ResolvePath(string dir, string name, string path, string configPath)
     {
-        if (Path.IsPathRooted(path))
-        {
-            if (Directory.Exists(path)) return Path.GetFullPath(path);
-            throw new DirectoryNotFoundException($"{configPath}: expert '{name}' points to {path}, which does not exist");
-        }
         string relative = Path.GetFullPath(Path.Combine(dir, path));
         if (Directory.Exists(relative)) return relative;
         if (Directory.Exists(path)) return Path.GetFullPath(path);
-        throw new DirectoryNotFoundException($"{configPath}: expert '{name}' points to '{path}', found neither {relative} (relative to the checkpoint) nor {Path.GetFullPath(path)} (as given)");
+        if (Directory.EnumerateDirectories(dir).Select(Path.GetFileName).Contains(name, StringComparer.Ordinal)) return Path.GetFullPath(Path.Combine(dir, name));
+        throw new DirectoryNotFoundException($"{configPath}: expert '{name}' points to '{path}', found neither {relative} (relative to the checkpoint), "
+            + $"{Path.GetFullPath(path)} (as given) nor a sub-folder named exactly '{name}'");
     }
 
     private static LoraAdapter LoadExpert(string path, string name)

@@ -249,6 +249,28 @@ public class XLoraFormatTests
     }
 
     [Fact]
+    public void Stale_absolute_expert_paths_fall_back_to_the_sub_folder_of_the_expert_s_name()
+    {
+        var (dir, expected) = Saved("tiny-llama");
+        try
+        {
+            string configPath = Path.Combine(dir, "xlora_config.json");
+            var json = ReadJson(configPath);
+            json["adapters"] = new JsonObject { ["a"] = "/nonexistent/training-run/a", ["b"] = "/nonexistent/training-run/b" };
+            WriteJson(configPath, json);
+            Assert.Equal(expected, LoadLogits("tiny-llama", dir));
+            Directory.Move(Path.Combine(dir, "b"), Path.Combine(dir, "b_moved"));
+            var e = LoadFails<DirectoryNotFoundException>("tiny-llama", dir);
+            Assert.Contains("expert 'b'", e.Message);
+            Assert.Contains("/nonexistent/training-run/b", e.Message);
+        }
+        finally
+        {
+            Delete(dir);
+        }
+    }
+
+    [Fact]
     public void An_override_map_replaces_the_expert_paths_only_when_given()
     {
         var (dir, expected) = Saved("tiny-llama");
