@@ -56,6 +56,9 @@ public sealed record XLoraConfig
     /// <summary>g: multiplies every expert's contribution in the real pass.</summary>
     public float GlobalScalingWeight { get; init; } = 1f;
 
+    /// <summary>PEFT's base fields read from a PEFT-layout <c>adapter_config.json</c>, kept so a save writes them back (null otherwise).</summary>
+    public XLoraPeftFields? PeftFields { get; init; }
+
     /// <summary>n: the number of experts.</summary>
     public int ExpertCount => Adapters.Count;
 
