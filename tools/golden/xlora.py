@@ -9,7 +9,8 @@ Semantics (docs/xlora.md §1, §3, §4):
            s_i = alpha/r (rsLoRA alpha/sqrt(r)); an expert absent from the module adds nothing. GPT-2 Conv1D keeps
            A [r, in], B [out, r]; only W is stored [in, out].
   scaling pass (no grad)  the module formula with lam = c everywhere (c = scaling_pass_value, null -> 1/n). As in
-           both references, g still multiplies the expert outputs in this pass (effective factor c*g). h = last hidden
+           both references, g still multiplies the expert outputs in this pass (effective factor c*g), and top-k /
+           softmax-topk apply to the constant row (ties -> lower index: with k of n equal values the first k). h = last hidden
            state AFTER the final norm (llama model.norm, gpt2 ln_f).
   classifier  depth 1: Linear(H -> n*Lx); depth d >= 2: Linear(H -> S), [ReLU, Dropout], (d-2) x [Linear(S -> S),
            ReLU, Dropout], Linear(S -> n*Lx); Lx = L if layerwise else 1; logits [b,s,n*Lx] -> [b,s,Lx,n]
@@ -262,6 +263,8 @@ def xlora_forward(kind, cfg, sd, ids, xc, params, experts, layers, train=False, 
     b, s = ids.shape
     with torch.no_grad():
         dummy = torch.full((b, s, nl, n), scaling_pass_value(xc, n))
+        if xc["top_k_lora"] is not None:                # PEFT's layers run get_maybe_topk_scalings on the dummy too
+            dummy = top_k(dummy, xc["top_k_lora"], xc["enable_softmax_topk"])
         h, _ = model_forward(kind, cfg, sd, ids, xlora_lin(base, index, experts, dummy, g))
     lam = classifier(xc, params, h, n, nl, train)
     if override is not None:

@@ -37,6 +37,14 @@ public sealed partial class XLoraModel
         return Classifier.Scalings(Classifier.Logits(h, ctx.Mode, DropoutRng));           // [B, T, Lx, n]
     }
 
+    /// <summary>h [B, T, H]: the scaling pass's last hidden state, which the gate reads (no cache; never recorded for autograd).</summary>
+    public Tensor ScalingPassHidden(Tensor inputIds, ForwardContext ctx)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(ctx);
+        return ScalingPass(inputIds, ctx, null);
+    }
+
     private Tensor Dispatch(Tensor inputIds, ForwardContext ctx)
     {
         if (ctx.Cache is { } cache)
