@@ -17,6 +17,7 @@ public static class Program
         root.Add(ScoreCommand.Create());
         root.Add(TokenizeCommand.Create());
         root.Add(Commands.Lora.LoraCommand.Create());
+        root.Add(Commands.XLora.XLoraCommand.Create());
         root.Add(DataCommand.Create());
         root.Add(Commands.Study.StudyCommand.Create());
         return root;

@@ -38,6 +38,15 @@ public static class XLoraFormat
         throw new FileNotFoundException($"{dir}: not an X-LoRA checkpoint (no {XLoraConfigJson.OriginalFileName} and no {XLoraConfigJson.PeftFileName})", original);
     }
 
+    /// <summary>The experts of the checkpoint in <paramref name="dir"/>: name → resolved directory, in column order (§7.2 resolution).</summary>
+    /// <exception cref="DirectoryNotFoundException">An expert directory that does not resolve.</exception>
+    public static IReadOnlyList<KeyValuePair<string, string>> ResolveExperts(string dir, XLoraLoadOptions? options = null) =>
+        ResolveAdapters(ReadConfig(dir), dir, options?.Adapters);
+
+    /// <summary>The gate's safetensors file in <paramref name="dir"/> (<c>xlora_classifier.safetensors</c> or PEFT's <c>adapter_model.safetensors</c>).</summary>
+    /// <exception cref="FileNotFoundException">No classifier file (or only a pickled one).</exception>
+    public static string ClassifierPath(string dir) => XLoraClassifierFile.Locate(dir, ReadConfig(dir).Layout);
+
     /// <summary>
     /// Loads the X-LoRA checkpoint in <paramref name="dir"/> onto <paramref name="model"/>. On success the returned
     /// model owns <paramref name="model"/>; on failure the caller still owns it, unchanged, and everything created
