@@ -175,7 +175,7 @@ public static partial class XLoraScalingsExport
         long rows = 0;
         AtomicFile.Write(path, stream =>
         {
-            using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+            using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
             w.WriteLine(CsvHeader);
             var ci = CultureInfo.InvariantCulture;
             for (int i = 0; i < entries.Count; i++)
