@@ -55,9 +55,11 @@ public static class XLoraScalingsSvg
         if (tb > 1) notes.Add($"tokens averaged in bins of {tb}");
         if (lb > 1) notes.Add($"modules averaged in bins of {lb}");
         bool gaps = sequence.Positions[^1] - sequence.Positions[0] + 1 != len;
-        string title = (options.Title ?? "X-LoRA scalings λ") + string.Create(CultureInfo.InvariantCulture,
-            $" — batch row {options.BatchRow}, {len} tokens (positions {sequence.Positions[0]}–{sequence.Positions[^1]}{(gaps ? ", with gaps" : "")}), {l} modules, {n} experts")
+        string details = string.Create(CultureInfo.InvariantCulture,
+            $"batch row {options.BatchRow}, {len} tokens (positions {sequence.Positions[0]}–{sequence.Positions[^1]}{(gaps ? ", with gaps" : "")}), {l} modules, {n} experts")
             + (notes.Count > 0 ? "; " + string.Join("; ", notes) : "");
+        string heading = options.Title ?? "X-LoRA scalings λ";
+        string title = heading + " — " + details;
 
         var g = new Geometry(grid.Cols, grid.Rows, rowLabels, colLabels, labels.Adapters);
         var sb = new StringBuilder();
@@ -68,8 +70,8 @@ public static class XLoraScalingsSvg
         Append(sb, $"<title>{SvgStyle.Escape(title)}</title>\n");
         Append(sb, $"<defs><linearGradient id=\"{Ramp}\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\"><stop offset=\"0\" stop-color=\"{SvgStyle.RampLow}\"/><stop offset=\"1\" stop-color=\"{SvgStyle.RampHigh}\"/></linearGradient></defs>\n");
         Append(sb, $"<rect width=\"{width:F0}\" height=\"{height:F0}\" fill=\"white\"/>\n");
-        Append(sb, $"<text x=\"10\" y=\"20\" font-size=\"14\">{SvgStyle.Escape(options.Title ?? "X-LoRA scalings λ")}</text>\n");
-        Append(sb, $"<text x=\"10\" y=\"38\" font-size=\"10\" fill=\"#444\">{SvgStyle.Escape(title)}</text>\n");
+        Append(sb, $"<text x=\"10\" y=\"20\" font-size=\"14\">{SvgStyle.Escape(heading)}</text>\n");
+        Append(sb, $"<text x=\"10\" y=\"38\" font-size=\"10\" fill=\"#444\">{SvgStyle.Escape(details)}</text>\n");
 
         for (int i = 0; i < n; i++)
         {
@@ -209,7 +211,7 @@ public static class XLoraScalingsSvg
 
     private static string Cut(string s, int max)
     {
-        var e = System.Globalization.StringInfo.GetTextElementEnumerator(s);
+        var e = StringInfo.GetTextElementEnumerator(s);
         var sb = new StringBuilder();
         int k = 0;
         while (e.MoveNext())

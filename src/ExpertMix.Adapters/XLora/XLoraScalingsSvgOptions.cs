@@ -17,7 +17,7 @@ public sealed record XLoraScalingsSvgOptions
     /// The most heatmap cells over the n expert panels and the dominant panel together:
     /// columns · rows · (n + 1) ≤ MaxCells (bins grow, the wider axis first, until it holds).
     /// </summary>
-    public int MaxCells { get; init; } = 40_000;
+    public int MaxCells { get; init; } = 24_000;
 
     /// <summary>Token labels longer than this are cut with '…'.</summary>
     public int MaxLabelLength { get; init; } = 16;

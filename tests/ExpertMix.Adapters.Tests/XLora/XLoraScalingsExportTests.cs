@@ -79,6 +79,21 @@ public class XLoraScalingsExportTests
     }
 
     [Fact]
+    public void Npy_entries_of_one_length_but_different_batch_sizes_go_to_separate_files()
+    {
+        using var dir = new TempDir();
+        XLoraScalingsEntry[] entries = [Entry(0, 1, 2, L, N, 0), Entry(1, 2, 2, L, N, 0), Entry(2, 1, 1, L, N, 2)];
+        string path = Path.Combine(dir.Path, "mixed");
+        XLoraScalingsExport.WriteNumpy(path, entries, Labels(entries));
+        using var map = JsonDocument.Parse(File.ReadAllText(path + "-mapping.json"));
+        var mapping = map.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(x => x.GetInt32()).ToArray());
+        Assert.Equal([0], mapping[path + "-2-b1.npy"]);
+        Assert.Equal([1], mapping[path + "-2-b2.npy"]);
+        Assert.Equal([2], mapping[path + "-1.npy"]);
+        Assert.Equal([1, 2, 2, L, N], ReadNpy(path + "-2-b2.npy").Shape);
+    }
+
+    [Fact]
     public void Safetensors_round_trip_gives_b_s_L_n_tensors_and_a_sidecar_with_names_tokens_and_past_length()
     {
         using var dir = new TempDir();
