@@ -1,6 +1,5 @@
-// A dependency-free SVG heatmap of a labelled matrix (orthogonality matrices; later X-LoRA scalings).
+// A dependency-free SVG heatmap of a labelled matrix (orthogonality matrices); colours from SvgStyle.
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace ExpertMix.Adapters.Study;
@@ -34,7 +33,7 @@ public static class SvgHeatmap
             {
                 double v = values[i, j];
                 double t = double.IsFinite(v) ? Math.Clamp((v - min) / (max - min), 0, 1) : double.NaN;
-                string fill = double.IsNaN(t) ? "#ccc" : $"rgb({(int)(255 - 224 * t)},{(int)(255 - 160 * t)},{(int)(255 - 75 * t)})";
+                string fill = SvgStyle.Ramp(t);
                 double x = left + j * cell;
                 sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x}\" y=\"{y}\" width=\"{cell}\" height=\"{cell}\" fill=\"{fill}\" stroke=\"white\"><title>{Esc(rowLabels[i])} × {Esc(columnLabels[j])}: {v.ToString("G6", CultureInfo.InvariantCulture)}</title></rect>\n");
                 sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + cell / 2.0}\" y=\"{y + cell / 2.0 + 4}\" text-anchor=\"middle\" fill=\"{(t > 0.6 ? "white" : "black")}\">{v.ToString("G2", CultureInfo.InvariantCulture)}</text>\n");
@@ -44,5 +43,5 @@ public static class SvgHeatmap
         return sb.ToString();
     }
 
-    private static string Esc(string s) => WebUtility.HtmlEncode(s);
+    private static string Esc(string s) => SvgStyle.Escape(s);
 }

@@ -1,6 +1,5 @@
 // A dependency-free SVG scatter plot with labelled points and an optional least-squares line.
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace ExpertMix.Adapters.Study;
@@ -11,8 +10,6 @@ public sealed record ScatterPoint(double X, double Y, string Label, string Group
 /// <summary>Renders scatter plots as standalone SVG (axes with ticks, one colour per group, a legend, an optional fit line y = a + b·x).</summary>
 public static class SvgScatter
 {
-    private static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
-
     /// <summary>The SVG document text.</summary>
     public static string Render(IReadOnlyList<ScatterPoint> points, string title, string xLabel, string yLabel, (double Intercept, double Slope)? fit = null)
     {
@@ -46,13 +43,13 @@ public static class SvgScatter
         var groups = finite.Select(p => p.Group).Distinct().ToList();
         foreach (var p in finite)
         {
-            string c = Palette[groups.IndexOf(p.Group) % Palette.Length];
+            string c = SvgStyle.Palette[groups.IndexOf(p.Group) % SvgStyle.Palette.Length];
             sb.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{Sx(p.X):F1}\" cy=\"{Sy(p.Y):F1}\" r=\"5\" fill=\"{c}\" fill-opacity=\"0.8\"><title>{Esc(p.Label)}: ({Fmt(p.X)}, {Fmt(p.Y)})</title></circle>\n");
         }
         for (int g = 0; g < groups.Count; g++)
         {
             double y = top + 10 + g * 18;
-            sb.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{w - right + 20}\" cy=\"{y}\" r=\"5\" fill=\"{Palette[g % Palette.Length]}\"/><text x=\"{w - right + 30}\" y=\"{y + 4}\">{Esc(groups[g])}</text>\n");
+            sb.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{w - right + 20}\" cy=\"{y}\" r=\"5\" fill=\"{SvgStyle.Palette[g % SvgStyle.Palette.Length]}\"/><text x=\"{w - right + 30}\" y=\"{y + 4}\">{Esc(groups[g])}</text>\n");
         }
         sb.Append("</svg>\n");
         return sb.ToString();
@@ -69,5 +66,5 @@ public static class SvgScatter
 
     private static string Fmt(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
 
-    private static string Esc(string s) => WebUtility.HtmlEncode(s);
+    private static string Esc(string s) => SvgStyle.Escape(s);
 }
