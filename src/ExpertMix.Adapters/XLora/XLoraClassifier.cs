@@ -94,10 +94,11 @@ public sealed class XLoraClassifier : IDisposable
     /// <summary>Every tensor by its original-layout key (<c>inner.{j}.weight|bias</c>, <c>last.weight|bias</c>), in layer order.</summary>
     public IEnumerable<(string Name, Tensor Param)> NamedParameters()
     {
-        foreach (var (w, b) in _layers)
+        for (int i = 0; i < _layers.Length; i++)
         {
-            yield return (w.Name!, w);
-            if (b is not null) yield return (b.Name!, b);
+            string key = KeyOf(Config, i, _layers.Length);   // not the tensor's Name, which a trainer may rename
+            yield return (key + ".weight", _layers[i].Weight);
+            if (_layers[i].Bias is { } b) yield return (key + ".bias", b);
         }
     }
 

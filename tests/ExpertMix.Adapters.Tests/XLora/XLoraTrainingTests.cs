@@ -5,6 +5,7 @@ using ExpertMix.Adapters.Training;
 using ExpertMix.Adapters.XLora;
 using ExpertMix.Nn;
 using ExpertMix.Tensors;
+using ExpertMix.Testing;
 
 namespace ExpertMix.Adapters.Tests.XLora;
 
@@ -74,12 +75,12 @@ public class XLoraTrainingTests
     }
 
     [Fact]
-    public void Training_updates_only_the_gate_and_lowers_the_loss()
+    public void Training_updates_only_the_gate_lowers_the_loss_and_exports_a_loadable_checkpoint()
     {
         using var xl = XLoraFixtures.Create("tiny-llama", c => c with { LayerwiseScalings = true }, lastScale: 1f);
         var frozen = xl.Base.NamedParameters().Select(p => (p.Path, p.Param.ToArray()))
             .Concat(xl.Host.Adapters.SelectMany(a => a.Adapter.NamedFactors().Select(f => (f.Key, f.Tensor.ToArray())))).ToList();
-        var trainable = new XLoraTrainable(xl, (_, _) => { });
+        var trainable = new XLoraTrainable(xl, (m, d) => XLoraFormat.Save(m, d));
         Assert.Equal(xl.Classifier.NamedParameters().Count(), trainable.TrainableParameters.Count);
         Assert.All(trainable.TrainableParameters, p => Assert.StartsWith("classifier.", p.Name, StringComparison.Ordinal));
         string dir = LoraFixtures.TempDir();
@@ -93,5 +94,8 @@ public class XLoraTrainingTests
             .Concat(xl.Host.Adapters.SelectMany(a => a.Adapter.NamedFactors().Select(f => (f.Key, f.Tensor.ToArray())))).ToList();
         Assert.Equal(frozen.Count, after.Count);
         for (int i = 0; i < frozen.Count; i++) Assert.True(frozen[i].Item2.AsSpan().SequenceEqual(after[i].Item2), $"{frozen[i].Item1} changed");
+        long[] probe = [3, 17, 200, 45, 9];
+        using var reloaded = XLoraFormat.Load(LoraFixtures.Load("tiny-llama"), summary.ArtifactDirectory!);
+        TensorAssert.BitEqual(XLoraFixtures.Logits(xl, probe), XLoraFixtures.Logits(reloaded, probe), "the exported gate reloads");
     }
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.XLora;
+using ExpertMix.Tensors;
 using ExpertMix.Tensors.IO;
 using Spectre.Console;
 

@@ -48,7 +48,7 @@ internal static class XLoraScalingsCommand
                 xl.Forward(input, new Nn.ForwardContext());
             }
             var entries = XLoraScalingsSequence.LastSequence(xl.ScalingsLog.Entries);
-            var labels = XLoraScalingsLabels.FromModel(xl, entries, id => generator.Tokenizer.Decode([id]));
+            var labels = XLoraScalingsLabels.FromModel(xl, entries, id => generator.Tokenizer.Decode([id], ExpertMix.Models.Tokenization.SkipSpecial.No));
             string svgPath = pr.GetValue(svg)!;
             AtomicFile.WriteAllBytes(svgPath, System.Text.Encoding.UTF8.GetBytes(XLoraScalingsSvg.Render(entries, labels)));
             var written = new List<string> { svgPath };
