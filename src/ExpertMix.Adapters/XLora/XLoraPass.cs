@@ -63,7 +63,7 @@ internal sealed class XLoraPass : ILoraMixing
         bool train = ctx.Mode == ForwardMode.Train;
         bool graph = Autograd.IsEnabled && (lambda.RequiresGrad || x.RequiresGrad || _trainableExperts);
         bool dropout = train && state.Experts.Any(e => e.Branch.Dropout > 0f);
-        using var x2 = x.Contiguous().Reshape(rows, inF);                                  // [N, in]
+        var x2 = x.Contiguous().Reshape(rows, inF);                                        // [N, in] (backward may read it: freed by the stage scope)
         Tensor delta;                                                                      // [N, out]
         if (!graph && _sparse) return AddSparse(state, x2, lambda, y, outF);
         if (_kernel == XLoraKernel.Fused && !dropout && !_trainableExperts)

@@ -12,11 +12,13 @@ namespace ExpertMix.Cli.Commands;
 /// <summary>The `bench xlora` verb.</summary>
 internal static class BenchXLoraCommand
 {
-    private sealed record Args(string Preset, int Experts, int Rank, string Targets, bool Layerwise, int? TopK, int Prefill, int Prompt, int Decode,
+    private sealed record Args(string? ModelDir, string? XLoraDir, string Preset, int Experts, int Rank, string Targets, bool Layerwise, int? TopK, int Prefill, int Prompt, int Decode,
         int UncachedDecode, int Reps, int? Threads, double ForeignLimit, bool Json);
 
     public static Command Create()
     {
+        var modelDir = new Option<string?>("--model", "-m") { Description = "A model directory (with --xlora) instead of a preset with random experts." };
+        var xloraDir = new Option<string?>("--xlora") { Description = "An X-LoRA checkpoint to benchmark on --model." };
         var preset = new Option<string>("--preset") { Description = $"Model shape with random weights: {string.Join(", ", ModelPresets.All.Keys)}.", DefaultValueFactory = _ => "gpt2-small" };
         var experts = new Option<int>("--experts") { Description = "Random LoRA experts.", DefaultValueFactory = _ => 3 };
         var rank = new Option<int>("--rank") { Description = "Rank of every expert.", DefaultValueFactory = _ => 16 };
@@ -32,8 +34,8 @@ internal static class BenchXLoraCommand
         var foreign = new Option<double>("--foreign-limit") { Description = "Discard repetitions during which other processes used more than this many cores.", DefaultValueFactory = _ => 0.25 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var cmd = new Command("xlora", "X-LoRA prefill and decode tokens/s with random experts and gate vs the base model; the no-cache (reference) decode in the same run.");
-        foreach (var o in new Option[] { preset, experts, rank, targets, layerwise, topK, prefill, prompt, decode, uncached, reps, threads, foreign, json }) cmd.Add(o);
-        cmd.SetAction(pr => Run(new Args(pr.GetValue(preset)!, pr.GetValue(experts), pr.GetValue(rank), pr.GetValue(targets)!, pr.GetValue(layerwise), pr.GetValue(topK),
+        foreach (var o in new Option[] { modelDir, xloraDir, preset, experts, rank, targets, layerwise, topK, prefill, prompt, decode, uncached, reps, threads, foreign, json }) cmd.Add(o);
+        cmd.SetAction(pr => Run(new Args(pr.GetValue(modelDir), pr.GetValue(xloraDir), pr.GetValue(preset)!, pr.GetValue(experts), pr.GetValue(rank), pr.GetValue(targets)!, pr.GetValue(layerwise), pr.GetValue(topK),
             pr.GetValue(prefill), pr.GetValue(prompt), pr.GetValue(decode), pr.GetValue(uncached), pr.GetValue(reps), pr.GetValue(threads), pr.GetValue(foreign), pr.GetValue(json))));
         return cmd;
     }
@@ -46,17 +48,10 @@ internal static class BenchXLoraCommand
             throw new UserErrorException("--experts, --rank, --prefill, --prompt, --decode and --reps must be ≥ 1, --uncached-decode ≥ 0");
         }
         if (a.Threads is { } t) Engine.Threads = t >= 1 ? t : throw new UserErrorException($"--threads must be ≥ 1 (got {t})");
-        var model = CausalLm.BuildRandom(preset.Config, DType.F32, seed: 0);
+        if ((a.ModelDir is null) != (a.XLoraDir is null)) throw new UserErrorException("bench xlora takes --model DIR and --xlora DIR together (or neither, for --preset with random experts)");
         var rng = new Rng(11);
-        var experts = RandomExperts(model, a.Experts, a.Rank, TargetModules.Parse(a.Targets), rng);
-        var config = new XLoraConfig
-        {
-            HiddenSize = model.Info.HiddenSize,
-            Adapters = [.. experts.Select(e => new KeyValuePair<string, string>(e.Name, e.Name))],
-            LayerwiseScalings = a.Layerwise,
-            TopKLora = a.TopK,
-        };
-        using var xl = new XLoraModel(model, config, experts, null, null, XLoraGateInit.Default, seed: 5);
+        using var xl = a.ModelDir is null ? RandomXLora(preset, a, rng) : (XLoraModel)new ModelArgs(a.ModelDir, DTypePolicy.Keep, a.Threads) { XLora = a.XLoraDir }.LoadModel();
+        var model = xl.Base;
         int vocab = model.Info.VocabSize;
         int[] prefillIds = [.. Enumerable.Range(0, a.Prefill).Select(_ => rng.NextInt(vocab))];
         int[] promptIds = [.. Enumerable.Range(0, a.Prompt).Select(_ => rng.NextInt(vocab))];
@@ -89,16 +84,17 @@ internal static class BenchXLoraCommand
         double bd = a.Decode / (Median("bd") / 1000), xd = a.Decode / (Median("xd") / 1000);
         var result = new Dictionary<string, object?>
         {
-            ["preset"] = a.Preset,
+            ["model"] = a.ModelDir is null ? a.Preset : Path.GetFullPath(a.ModelDir),
+            ["xlora"] = a.XLoraDir is null ? null : Path.GetFullPath(a.XLoraDir),
             ["threads"] = Engine.Threads,
-            ["experts"] = a.Experts,
-            ["rank"] = a.Rank,
-            ["targets"] = a.Targets,
+            ["experts"] = xl.Config.ExpertCount,
+            ["rank"] = a.ModelDir is null ? a.Rank : null,
+            ["targets"] = a.ModelDir is null ? a.Targets : null,
             ["adapted_modules"] = xl.Layers.Count,
             ["expert_parameters"] = xl.Host.Adapters.Sum(e => e.Adapter.ParameterCount),
             ["gate_parameters"] = xl.Classifier.ParameterCount,
-            ["layerwise"] = a.Layerwise,
-            ["top_k"] = a.TopK,
+            ["layerwise"] = xl.Config.LayerwiseScalings,
+            ["top_k"] = xl.Config.TopKLora,
             ["prefill_tokens"] = a.Prefill,
             ["base_prefill_tok_s"] = Math.Round(bp, 1),
             ["xlora_prefill_tok_s"] = Math.Round(xp, 1),
@@ -123,6 +119,20 @@ internal static class BenchXLoraCommand
         result["discarded_reps"] = gate.Discarded;
         result["contaminated_reps"] = gate.Contaminated;
         return BenchSupport.Write(result, a.Json ? BenchOutput.Json : BenchOutput.Table);
+    }
+
+    private static XLoraModel RandomXLora(ModelPreset preset, Args a, Rng rng)
+    {
+        var model = CausalLm.BuildRandom(preset.Config, DType.F32, seed: 0);
+        var experts = RandomExperts(model, a.Experts, a.Rank, TargetModules.Parse(a.Targets), rng);
+        var config = new XLoraConfig
+        {
+            HiddenSize = model.Info.HiddenSize,
+            Adapters = [.. experts.Select(e => new KeyValuePair<string, string>(e.Name, e.Name))],
+            LayerwiseScalings = a.Layerwise,
+            TopKLora = a.TopK,
+        };
+        return new XLoraModel(model, config, experts, null, null, XLoraGateInit.Default, seed: 5);
     }
 
     /// <summary><paramref name="count"/> random rank-<paramref name="rank"/> experts (A and B nonzero) on the targeted projections.</summary>

@@ -98,4 +98,23 @@ public class XLoraTrainingTests
         using var reloaded = XLoraFormat.Load(LoraFixtures.Load("tiny-llama"), summary.ArtifactDirectory!);
         TensorAssert.BitEqual(XLoraFixtures.Logits(xl, probe), XLoraFixtures.Logits(reloaded, probe), "the exported gate reloads");
     }
+
+    [Fact]
+    public void With_trainable_adapters_the_experts_train_too_and_the_saved_experts_are_the_trained_ones()
+    {
+        using var xl = XLoraFixtures.Create("tiny-gpt2", c => c with { UseTrainableAdapters = true }, lastScale: 1f);
+        var trainable = new XLoraTrainable(xl, (m, d) => XLoraFormat.Save(m, d));
+        int factors = xl.Host.Adapters.Sum(a => a.Adapter.NamedFactors().Count());
+        Assert.Equal(xl.Classifier.NamedParameters().Count() + factors, trainable.TrainableParameters.Count);
+        var before = xl.Host.Adapters.SelectMany(a => a.Adapter.NamedFactors().Select(f => f.Tensor.ToArray())).ToList();
+        string dir = LoraFixtures.TempDir();
+        var seqs = Enumerable.Range(0, 8).Select(i => Enumerable.Range(0, 10).Select(j => (i * 11 + j * 5) % 60 + 20).ToArray()).ToArray();
+        var options = new TrainerOptions { OutputDirectory = dir, MaxSteps = 5, LearningRate = 1e-2, Schedule = LrScheduleKind.Constant, BestCheckpoint = BestCheckpointPolicy.None };
+        var summary = Trainer.Run(trainable, new ListBatchSource(seqs, 4), null, options);
+        var after = xl.Host.Adapters.SelectMany(a => a.Adapter.NamedFactors().Select(f => f.Tensor.ToArray())).ToList();
+        Assert.Contains(Enumerable.Range(0, before.Count), i => !before[i].AsSpan().SequenceEqual(after[i]));
+        long[] probe = [3, 17, 200, 45, 9];
+        using var reloaded = XLoraFormat.Load(LoraFixtures.Load("tiny-gpt2"), summary.ArtifactDirectory!);
+        TensorAssert.Close(XLoraFixtures.Logits(xl, probe), XLoraFixtures.Logits(reloaded, probe), 1e-5, what: "trained experts and gate reload");
+    }
 }
