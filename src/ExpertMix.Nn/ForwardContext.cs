@@ -76,30 +76,23 @@ public sealed class ForwardContext
     /// A copy of this context (same cache, mode, logits selection, sink and typed slots) with another padding mask and
     /// position ids — for running one logical forward in several chunks.
     /// </summary>
-    public ForwardContext WithInputs(Tensor? attentionMask, Tensor? positionIds) => new()
-    {
-        Cache = Cache,
-        AttentionMask = attentionMask,
-        PositionIds = positionIds,
-        Mode = Mode,
-        Logits = Logits,
-        Output = Output,
-        Sink = Sink,
-        _slots = _slots is null ? null : new Dictionary<object, object?>(_slots, ReferenceEqualityComparer.Instance),
-    };
+    public ForwardContext WithInputs(Tensor? attentionMask, Tensor? positionIds) => Copy(Cache, attentionMask, positionIds, Logits, Output, Sink);
 
     /// <summary>
     /// A copy of this context (same mask, positions, mode and typed slots) for a second pass over the same inputs with
     /// its own <paramref name="cache"/>, logits selection and output, and no activation sink — X-LoRA's scaling pass.
     /// </summary>
-    public ForwardContext ForPass(KvCache? cache, LogitsSelection logits, ModelOutput output) => new()
+    public ForwardContext ForPass(KvCache? cache, LogitsSelection logits, ModelOutput output) => Copy(cache, AttentionMask, PositionIds, logits, output, null);
+
+    private ForwardContext Copy(KvCache? cache, Tensor? attentionMask, Tensor? positionIds, LogitsSelection logits, ModelOutput output, IActivationSink? sink) => new()
     {
         Cache = cache,
-        AttentionMask = AttentionMask,
-        PositionIds = PositionIds,
+        AttentionMask = attentionMask,
+        PositionIds = positionIds,
         Mode = Mode,
         Logits = logits,
         Output = output,
+        Sink = sink,
         _slots = _slots is null ? null : new Dictionary<object, object?>(_slots, ReferenceEqualityComparer.Instance),
     };
 

@@ -16,15 +16,7 @@ public static class PeftConfigJson
     public static LoraConfig Parse(string json, string path)
     {
         ArgumentNullException.ThrowIfNull(json);
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{path}: expected a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: malformed JSON: {e.Message}", e);
-        }
+        var root = JsonText.ParseObject(json, path);
         string peftType = Str(root, "peft_type", path) ?? throw new InvalidDataException($"{path}: missing \"peft_type\" (expected \"LORA\")");
         if (peftType != "LORA") throw new InvalidDataException($"{path}: peft_type \"{peftType}\" is not a LoRA adapter (expected \"LORA\")");
         Reject(root, path, "use_dora", "DoRA (use_dora) is not supported");

@@ -85,15 +85,7 @@ public sealed record TrainerState
     public static TrainerState Parse(string json, string path)
     {
         ArgumentNullException.ThrowIfNull(json);
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{path}: expected a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: malformed JSON: {e.Message}", e);
-        }
+        var root = JsonText.ParseObject(json, path);
         T Get<T>(string key)
         {
             try

@@ -204,19 +204,7 @@ public static class XLoraConfigJson
         }
     }
 
-    private static JsonObject Root(string json, string path)
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        ArgumentNullException.ThrowIfNull(path);
-        try
-        {
-            return JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{path}: expected a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: malformed JSON: {e.Message}", e);
-        }
-    }
+    private static JsonObject Root(string json, string path) => JsonText.ParseObject(json, path);
 
     private static (IReadOnlyList<KeyValuePair<string, string>> Adapters, XLoraAdapterListing Listing) Adapters(JsonObject root, string path)
     {

@@ -66,15 +66,7 @@ public sealed record XLoraManifest(int FormatVersion, string? BaseModelId, IRead
     public static XLoraManifest Parse(string json, string path)
     {
         ArgumentNullException.ThrowIfNull(json);
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{path}: expected a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: malformed JSON: {e.Message}", e);
-        }
+        var root = JsonText.ParseObject(json, path);
         try
         {
             int version = root["format_version"]?.GetValue<int>() ?? throw new InvalidDataException($"{path}: missing \"format_version\"");
@@ -136,15 +128,7 @@ public sealed record XLoraManifest(int FormatVersion, string? BaseModelId, IRead
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(adapters);
         ArgumentNullException.ThrowIfNull(layers);
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path}: expected a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: malformed JSON: {e.Message}", e);
-        }
+        var root = JsonText.ParseObject(File.ReadAllText(path), path);
         if (root["order"] is not null && FirstDifference(Strings(root, "order", path), adapters, "order", "the X-LoRA expert order") is { } o)
         {
             throw new InvalidDataException($"{path}: {o}");

@@ -1,7 +1,5 @@
 // `expertmix lora train`: train a LoRA expert on JSONL data with the shared trainer; writes a PEFT adapter.
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Training;
 using ExpertMix.Adapters.Training.Data;
@@ -9,7 +7,6 @@ using ExpertMix.Cli.Commands.Training;
 using ExpertMix.Models;
 using ExpertMix.Models.Tokenization;
 using ExpertMix.Tensors;
-using Spectre.Console;
 
 namespace ExpertMix.Cli.Commands.Lora;
 
@@ -77,40 +74,12 @@ public static class LoraTrainCommand
         Console.Error.WriteLine($"lora train: {model.Info.Architecture}, {adapter.Modules.Count} modules ({lora.TargetModules}), r={lora.Rank}, α={lora.Alpha}, "
             + $"{adapter.ParameterCount:N0} trainable parameters; {data.Train.Count} training / {data.Validation.Count} validation sequences"
             + (data.DroppedWithoutLoss > 0 ? $" ({data.DroppedWithoutLoss} without loss tokens dropped)" : ""));
-        TrainingSummary summary;
-        if (json || Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            summary = Trainer.Run(trainable, source, validation, options, new TextTrainingObserver(Console.Error, logEvery: 10));
-        }
-        else
-        {
-            summary = null!;
-            AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
-                .Start(ctx => summary = Trainer.Run(trainable, source, validation, options, new SpectreTrainingObserver(ctx.AddTask("training"))));
-        }
-        var report = new Dictionary<string, object?>
-        {
-            ["status"] = summary.Status.ToString().ToLowerInvariant(),
-            ["message"] = summary.Message,
-            ["steps"] = summary.StepsCompleted,
-            ["total_steps"] = summary.TotalSteps,
-            ["last_loss"] = summary.LastLoss,
-            ["best_validation_loss"] = summary.BestValidationLoss,
-            ["best_validation_perplexity"] = summary.BestValidationLoss is { } b ? Math.Exp(b) : null,
-            ["best_step"] = summary.BestStep,
-            ["adapter"] = summary.ArtifactDirectory,
-            ["last_checkpoint"] = summary.LastCheckpoint,
-            ["seconds"] = Math.Round(summary.ElapsedSeconds, 2),
-            ["trainable_parameters"] = adapter.ParameterCount,
-        };
-        if (json) Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
-        else
-        {
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("", "");
-            table.ShowHeaders = false;
-            foreach (var (k, v) in report) table.AddRow(Markup.Escape(k), Markup.Escape(Convert.ToString(v, CultureInfo.InvariantCulture) ?? "–"));
-            AnsiConsole.Write(table);
-        }
-        return summary.Status == TrainingStatus.Diverged ? 1 : 0;
+        var summary = TrainingConsole.Run(trainable, source, validation, options, json, "training");
+        var report = TrainingConsole.Report(summary);
+        report["adapter"] = summary.ArtifactDirectory;
+        report["last_checkpoint"] = summary.LastCheckpoint;
+        report["seconds"] = Math.Round(summary.ElapsedSeconds, 2);
+        report["trainable_parameters"] = adapter.ParameterCount;
+        return TrainingConsole.Print(report, summary, json);
     }
 }

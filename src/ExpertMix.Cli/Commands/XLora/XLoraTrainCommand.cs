@@ -1,7 +1,6 @@
 // `expertmix xlora train`: train an X-LoRA gate over frozen LoRA experts with the shared trainer.
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Training;
 using ExpertMix.Adapters.Training.Data;
@@ -121,44 +120,16 @@ internal static class XLoraTrainCommand
                 + $"{trainable.TrainableParameters.Sum(p => p.Param.Numel):N0} trainable parameters; {data.Train.Count} training / {data.Validation.Count} validation sequences"
                 + (trainable.Regularizers.IsActive ? $"; regularisers: entropy bonus {k.EntropyBonus}, load balance {k.LoadBalance}" : ""));
             foreach (var w in xl.Warnings) Console.Error.WriteLine($"warning: {w}");
-            TrainingSummary summary;
-            if (json || Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-            {
-                summary = Trainer.Run(trainable, source, validation, options, new TextTrainingObserver(Console.Error, logEvery: 10));
-            }
-            else
-            {
-                summary = null!;
-                AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
-                    .Start(ctx => summary = Trainer.Run(trainable, source, validation, options, new SpectreTrainingObserver(ctx.AddTask("training gate"))));
-            }
-            var report = new Dictionary<string, object?>
-            {
-                ["status"] = summary.Status.ToString().ToLowerInvariant(),
-                ["message"] = summary.Message,
-                ["steps"] = summary.StepsCompleted,
-                ["total_steps"] = summary.TotalSteps,
-                ["last_loss"] = summary.LastLoss,
-                ["best_validation_loss"] = summary.BestValidationLoss,
-                ["best_validation_perplexity"] = summary.BestValidationLoss is { } b ? Math.Exp(b) : null,
-                ["best_step"] = summary.BestStep,
-                ["xlora"] = summary.ArtifactDirectory,
-                ["last_checkpoint"] = summary.LastCheckpoint,
-                ["seconds"] = Math.Round(summary.ElapsedSeconds, 2),
-                ["experts"] = xl.Config.AdapterNames,
-                ["adapted_modules"] = xl.Layers.Count,
-                ["gate_parameters"] = gateParams,
-                ["trainable_parameters"] = trainable.TrainableParameters.Sum(p => p.Param.Numel),
-            };
-            if (json) Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
-            else
-            {
-                var table = new Table().Border(TableBorder.Rounded).AddColumns("", "");
-                table.ShowHeaders = false;
-                foreach (var (key, v) in report) table.AddRow(Markup.Escape(key), Markup.Escape(v is IEnumerable<string> l ? string.Join(", ", l) : Convert.ToString(v, CultureInfo.InvariantCulture) ?? "–"));
-                AnsiConsole.Write(table);
-            }
-            return summary.Status == TrainingStatus.Diverged ? 1 : 0;
+            var summary = TrainingConsole.Run(trainable, source, validation, options, json, "training gate");
+            var report = TrainingConsole.Report(summary);
+            report["xlora"] = summary.ArtifactDirectory;
+            report["last_checkpoint"] = summary.LastCheckpoint;
+            report["seconds"] = Math.Round(summary.ElapsedSeconds, 2);
+            report["experts"] = xl.Config.AdapterNames;
+            report["adapted_modules"] = xl.Layers.Count;
+            report["gate_parameters"] = gateParams;
+            report["trainable_parameters"] = trainable.TrainableParameters.Sum(p => p.Param.Numel);
+            return TrainingConsole.Print(report, summary, json);
         }
     }
 }
