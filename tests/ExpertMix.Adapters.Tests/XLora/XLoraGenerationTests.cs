@@ -96,7 +96,11 @@ public class XLoraGenerationTests
             var experts = new[] { XLoraFixtures.RandomExpert(lm, "a", 4, 1), XLoraFixtures.RandomExpert(lm, "b", 2, 2) };
             var config = new XLoraConfig { HiddenSize = lm.Info.HiddenSize, Adapters = [new("a", "a"), new("b", "b")], LayerwiseScalings = true };
             using var xl = new XLoraModel(lm, config, experts, null, new XLoraRuntimeOptions { Cache = mode }, XLoraGateInit.Default, 3);
-            return new Generator(xl, tokenizer).Generate("Once upon a time", options).TokenIds;
+            var generator = new Generator(xl, tokenizer);
+            var tokens = generator.Generate("Once upon a time", options).TokenIds;
+            Assert.Equal(tokens, generator.Generate("Once upon a time", options).TokenIds);   // no state leaks between calls
+            Assert.Empty(xl.ScalingsLog.Entries);                                             // the log grows only when enabled
+            return tokens;
         }
         var dual = Run(XLoraCacheMode.Dual);
         Assert.Equal(12, dual.Count);
