@@ -1,4 +1,5 @@
 // The SVF formulas of the spec (§4 composition, §6 closed-form gradient), in f32 for the runtime and f64 for checks.
+using System.Buffers;
 using System.Numerics.Tensors;
 using ExpertMix.Tensors.Kernels;
 
@@ -49,9 +50,16 @@ public static class SvfMath
         double c = Renormalisation(sigma, z);
         var scale = new float[r];                                           // c·σ_i·z_i [r]
         for (int i = 0; i < r; i++) scale[i] = (float)(c * sigma[i] * z[i]);
-        var us = new float[m * r];                                          // U diag(scale) [m, r]
-        for (int row = 0; row < m; row++) TensorPrimitives.Multiply(u.Slice(row * r, r), scale, us.AsSpan(row * r, r));
-        Gemm.Sgemm(Transpose.No, Transpose.Yes, m, n, r, 1f, us, r, v, r, 0f, output, n);   // [m, r]·[n, r]ᵀ = [m, n]
+        var us = ArrayPool<float>.Shared.Rent(m * r);                       // U diag(scale) [m, r]
+        try
+        {
+            for (int row = 0; row < m; row++) TensorPrimitives.Multiply(u.Slice(row * r, r), scale, us.AsSpan(row * r, r));
+            Gemm.Sgemm(Transpose.No, Transpose.Yes, m, n, r, 1f, us.AsSpan(0, m * r), r, v, r, 0f, output, n);   // [m, r]·[n, r]ᵀ = [m, n]
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(us);
+        }
     }
 
     /// <summary>h_i = u_iᵀ G v_i [r] for G [m, n] (one GEMM G·V [m, r], then column-wise dots with U accumulated in f64).</summary>
