@@ -32,7 +32,7 @@ public sealed class SvfExpert : IDisposable
     /// <summary>The config file name.</summary>
     public const string ConfigFileName = "svf_config.json";
 
-    /// <summary>An expert over <paramref name="parameters"/> (ownership moves here).</summary>
+    /// <summary>An expert over <paramref name="parameters"/> (ownership moves here; unnamed vectors are named by their parameter name).</summary>
     /// <exception cref="ArgumentException">A vector is not f32 rank 1, or max_mult ≤ 0.</exception>
     public SvfExpert(string name, IReadOnlyList<(string ParamName, Tensor P)> parameters, float maxMult, string baseModel, string basisSha256, SvfExpertConfig? config = null)
     {
@@ -41,6 +41,7 @@ public sealed class SvfExpert : IDisposable
         foreach (var (n, p) in parameters)
         {
             if (p.Rank != 1 || p.DType != DType.F32) throw new ArgumentException($"SVF expert '{name}': {n} must be an f32 vector, got {p.Describe()}");
+            p.Name ??= n;   // optimiser state is keyed by parameter name
         }
         Name = name;
         Parameters = parameters;
