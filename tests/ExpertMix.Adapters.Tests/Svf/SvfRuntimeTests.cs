@@ -257,4 +257,43 @@ public sealed class SvfRuntimeTests
             Assert.All(byError.Modules, r => Assert.True(r.Rank == 1 || r.TailEnergy[r.Rank - 1] > 0.09));
         }
     }
+
+    [Theory]
+    [MemberData(nameof(LoraFixtures.Models), MemberType = typeof(LoraFixtures))]
+    public void AutogradGradientOfPMatchesFiniteDifferencesThroughTheModel(string model)
+    {
+        using var lm = LoraFixtures.Load(model);
+        using var basis = SvfBasis.Decompose(lm);
+        using var expert = RandomExpert("e", basis, 9, std: 0.5);
+        using var host = new SvfHost(lm, basis);
+        host.Apply(expert);
+        var ids = Ids.Select(x => (int)x).ToArray();
+        double Loss(bool backward)
+        {
+            using var scope = TensorScope.Begin();
+            var shape = new Shape(1, ids.Length);
+            var b = new TrainingBatch(Tensor.FromInts(ids, shape), Tensor.FromInts(ids, shape), Tensor.Ones(shape));
+            var l = CausalLmLoss.Compute(lm, b, ForwardMode.Train);
+            if (backward) l.Backward();
+            return l.Item();
+        }
+        Loss(backward: true);
+        foreach (var (name, p) in new[] { expert.Parameters[0], expert.Parameters[^1] })
+        {
+            var grad = p.Grad!.ToArray();
+            int top = Enumerable.Range(0, grad.Length).MaxBy(i => Math.Abs(grad[i]));
+            foreach (int i in new[] { 0, top })
+            {
+                const float Eps = 0.05f;
+                float keep = p.Span[i];
+                p.Span[i] = keep + Eps;
+                double plus = Loss(backward: false);
+                p.Span[i] = keep - Eps;
+                double minus = Loss(backward: false);
+                p.Span[i] = keep;
+                double fd = (plus - minus) / (2 * Eps);
+                Assert.True(Math.Abs(fd - grad[i]) <= 2e-4 + (0.03 * Math.Abs(fd)), $"{name}[{i}]: autograd {grad[i]} vs finite difference {fd}");
+            }
+        }
+    }
 }
