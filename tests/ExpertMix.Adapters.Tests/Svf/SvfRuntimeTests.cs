@@ -119,6 +119,14 @@ public sealed class SvfRuntimeTests
             Assert.Equal("tiny-llama", back.BaseModel);
             Assert.Equal(0.0, back.Config!.InitMean);
         }
+        using (var raw = ExpertMix.Tensors.IO.SafetensorsFile.Open(Path.Combine(dir, SvfExpert.WeightsFileName)))
+        {
+            Assert.Equal("pre-sigmoid", raw.Metadata["param"]);
+            Assert.Equal(SvfExpert.Format, raw.Metadata["format"]);
+            Assert.Equal(basis.Fingerprint, raw.Metadata["basis_sha256"]);
+            using var stored = raw.GetTensor(e.Parameters[0].ParamName);
+            Assert.Equal(e.Parameters[0].P.ToArray(), stored.ToArray());                 // p itself, not z
+        }
         using var other = OtherWeights("tiny-llama");
         using var otherBasis = SvfBasis.Decompose(other);
         var err = Assert.Throws<ArgumentException>(() => SvfExpert.Load(dir, otherBasis));
@@ -295,5 +303,24 @@ public sealed class SvfRuntimeTests
                 Assert.True(Math.Abs(fd - grad[i]) <= 2e-4 + (0.03 * Math.Abs(fd)), $"{name}[{i}]: autograd {grad[i]} vs finite difference {fd}");
             }
         }
+    }
+
+    [Fact]
+    public void BFloat16BaseGetsABFloat16ComposedWeightAndIsRestoredExactly()
+    {
+        using var lm = CausalLm.Load(LoraFixtures.ModelDir("tiny-qwen2"), new LoadOptions(DType: DTypePolicy.Keep));
+        var baseLogits = LoraFixtures.Logits(lm, Ids);
+        using var basis = SvfBasis.Decompose(lm);
+        using var expert = RandomExpert("e", basis, 3);
+        using (var host = new SvfHost(lm, basis))
+        {
+            Assert.All(host.Linears, l => Assert.Equal(DType.BF16, l.BaseWeight.DType));
+            host.Apply(expert);
+            Assert.NotEqual(baseLogits, LoraFixtures.Logits(lm, Ids));
+            using (var w = host.Linears[0].EffectiveWeight()) Assert.Equal(DType.F32, w.DType);
+            host.Clear();
+            Assert.Equal(baseLogits, LoraFixtures.Logits(lm, Ids));
+        }
+        Assert.Equal(baseLogits, LoraFixtures.Logits(lm, Ids));
     }
 }
