@@ -105,6 +105,9 @@ public sealed class SvfBasis : IDisposable
         Fingerprint = ComputeFingerprint(matrices);
     }
 
+    /// <summary>A basis over already computed factors (tests and tools; the caller vouches that they are an SVD of the weights).</summary>
+    internal static SvfBasis FromMatrices(IReadOnlyList<SvfMatrixBasis> matrices, string baseModel, SvfTargets targets) => new(matrices, baseModel, targets);
+
     /// <summary>The matrices in model order.</summary>
     public IReadOnlyList<SvfMatrixBasis> Matrices { get; }
 

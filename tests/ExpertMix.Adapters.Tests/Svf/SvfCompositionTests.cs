@@ -148,9 +148,18 @@ public sealed class SvfCompositionTests(ITestOutputHelper output)
     public void ComposingGptTwoSmallMlpTakesUnderASecond()
     {
         using var model = CausalLm.BuildRandom(ModelPresets.All["gpt2-small"].Config, DType.F32, 0);
-        var swBasis = Stopwatch.StartNew();
-        using var basis = SvfBasis.Decompose(model);
-        swBasis.Stop();
+        // composition cost does not depend on the factors' values: random full-size U [m, r], σ [r], V [n, r] (r = 768)
+        // stand in for the SVD (decomposing the 24 matrices takes ~15 s on 2 cores; FullSvd is timed in SvfSvdTests)
+        var rng = new Rng(2);
+        var matrices = SvfTargets.Mlp.Resolve(model).Select(slot =>
+        {
+            int m = slot.Module.OutFeatures, n = slot.Module.InFeatures, r = Math.Min(m, n);
+            var u = TensorScope.Forget(Tensor.FromArray(SvfFixtures.Normal(m * r, rng, 0.03), new Shape(m, r)));   // [m, r]
+            var s = TensorScope.Forget(Tensor.FromArray(Enumerable.Range(0, r).Select(i => 1f / (i + 1)).ToArray(), new Shape(r)));
+            var v = TensorScope.Forget(Tensor.FromArray(SvfFixtures.Normal(n * r, rng, 0.03), new Shape(n, r)));   // [n, r]
+            return new SvfMatrixBasis(slot.ModulePath + ".weight", u, s, v, "");
+        }).ToList();
+        using var basis = SvfBasis.FromMatrices(matrices, "gpt2-small", SvfTargets.Mlp);
         Assert.Equal(24, basis.Matrices.Count);
         using var host = new SvfHost(model, basis);
         using var expert = SvfExpert.CreateInitial("e", basis, new Rng(1));
@@ -160,8 +169,7 @@ public sealed class SvfCompositionTests(ITestOutputHelper output)
         foreach (var (_, p) in expert.Parameters) p.Span[0] += 0.5f;   // an optimiser step changes p in place → recompose
         again = ComposeAll(host);
         Assert.All(host.Linears, l => Assert.Equal(2, l.Version));
-        output.WriteLine($"decompose 24 GPT-2-small MLP matrices: {swBasis.Elapsed.TotalSeconds:F1} s on {Environment.ProcessorCount} cores; "
-            + $"compose all: first {first * 1000:F0} ms, recompose {again * 1000:F0} ms");
+        output.WriteLine($"compose all 24 GPT-2-small MLP matrices on {Environment.ProcessorCount} cores: first {first * 1000:F0} ms, recompose {again * 1000:F0} ms");
         // 24 GEMMs of 768·3072·768 = 87 GFLOP: the < 1 s goal needs ≥ ~90 GFLOP/s, i.e. a multi-core machine; on a
         // small shared runner only a sanity bound is checked (the figure is printed above).
         double limit = Environment.ProcessorCount >= 8 ? 1.0 : 3.0;

@@ -92,6 +92,13 @@ public sealed class SvfRuntimeTests
             Assert.Equal(baseLogits, LoraFixtures.Logits(lm, Ids));
             host.ApplyMixture([a, b], [1.0, 0.0]);                               // one-hot α in mask space = that expert
             TensorAssert.Close(la, LoraFixtures.Logits(lm, Ids), 1e-5, 1e-5, "one-hot mixture");
+            host.ApplyMixture([a, b], [1.0, 0.0], SvfMixSpace.Parameter);        // one-hot α in p space = that expert
+            TensorAssert.Close(la, LoraFixtures.Logits(lm, Ids), 1e-5, 1e-5, "one-hot mixture of p");
+            host.ApplyMixture([a, b], [0.5, 0.5]);
+            var mixed = LoraFixtures.Logits(lm, Ids);
+            Assert.NotEqual(la, mixed);
+            host.ApplyMixture([a, b], [2.0, 2.0]);                               // only ratios matter (renormalisation)
+            TensorAssert.Close(mixed, LoraFixtures.Logits(lm, Ids), 1e-5, 1e-5, "scaled α");
             host.Clear();
             Assert.Equal(baseLogits, LoraFixtures.Logits(lm, Ids));
         }

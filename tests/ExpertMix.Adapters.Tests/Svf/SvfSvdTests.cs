@@ -62,7 +62,7 @@ public sealed class SvfSvdTests(ITestOutputHelper output)
     [Fact]
     public void GptTwoShapesTiming()
     {
-        foreach (var (m, n) in new[] { (768, 768), (3072, 768) })
+        foreach (var (m, n) in new[] { (768, 768), (3072, 768), (768, 3072) })
         {
             var w = SvfFixtures.Normal(m * n, new Rng(1), 0.02);
             var sw = Stopwatch.StartNew();
