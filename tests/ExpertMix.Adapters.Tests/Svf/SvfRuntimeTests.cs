@@ -48,6 +48,10 @@ public sealed class SvfRuntimeTests
                 Assert.Equal(m.V.ToArray(), back[m.ParamName].V.ToArray());
             }
         }
+        using (var cached = SvfBasis.LoadOrDecompose(path, lm, progress: _ => Assert.Fail("the cached basis must be loaded, not recomputed")))
+        {
+            Assert.Equal(basis.Fingerprint, cached.Fingerprint);
+        }
         string bf = Path.Combine(dir, "bf16.safetensors");
         basis.Save(bf, SvfBasisPrecision.BF16);
         using (var back = SvfBasis.Load(bf, lm))
@@ -270,6 +274,15 @@ public sealed class SvfRuntimeTests
         {
             Assert.All(byError.Modules, r => Assert.True(r.RelativeError <= 0.3 + 1e-12));
             Assert.All(byError.Modules, r => Assert.True(r.Rank == 1 || r.TailEnergy[r.Rank - 1] > 0.09));
+            string dir = LoraFixtures.TempDir();
+            PeftFormat.Save(byError.Adapter, dir);                                // per-module ranks via rank_pattern/alpha_pattern
+            using var loaded = PeftFormat.Load(dir);
+            foreach (var r in byError.Modules)
+            {
+                Assert.Equal(r.Rank, loaded.Modules[r.ModulePath].Rank);
+                Assert.Equal(1f, loaded.Modules[r.ModulePath].Scaling);
+            }
+            Directory.Delete(dir, true);
         }
     }
 
