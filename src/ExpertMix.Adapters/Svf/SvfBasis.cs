@@ -32,7 +32,8 @@ public sealed record SvfProgress(int Done, int Total, string ParamName, TimeSpan
 /// </summary>
 public sealed class SvfMatrixBasis : IDisposable
 {
-    internal SvfMatrixBasis(string paramName, Tensor u, Tensor s, Tensor v, string weightSha256)
+    /// <summary>Takes ownership of U [m, r], σ [r] and V [n, r] of parameter <paramref name="paramName"/> (sha256 of its weight, or "" when unchecked).</summary>
+    public SvfMatrixBasis(string paramName, Tensor u, Tensor s, Tensor v, string weightSha256)
     {
         ParamName = paramName;
         U = u;
@@ -106,7 +107,7 @@ public sealed class SvfBasis : IDisposable
     }
 
     /// <summary>A basis over already computed factors (tests and tools; the caller vouches that they are an SVD of the weights).</summary>
-    internal static SvfBasis FromMatrices(IReadOnlyList<SvfMatrixBasis> matrices, string baseModel, SvfTargets targets) => new(matrices, baseModel, targets);
+    public static SvfBasis FromMatrices(IReadOnlyList<SvfMatrixBasis> matrices, string baseModel, SvfTargets targets) => new(matrices, baseModel, targets);
 
     /// <summary>The matrices in model order.</summary>
     public IReadOnlyList<SvfMatrixBasis> Matrices { get; }

@@ -21,6 +21,7 @@ public static class BenchCommand
         bench.Add(BenchLoraCommand.Create());
         bench.Add(BenchMergeCommand.Create());
         bench.Add(BenchXLoraCommand.Create());
+        bench.Add(BenchSvfCommand.Create());
         return bench;
     }
 

@@ -1,13 +1,10 @@
-// Spec §4 properties of W'(z), the §6 closed-form gradient against f64 finite differences, and the compose timing.
-using System.Diagnostics;
+// Spec §4 properties of W'(z), the §6 closed-form gradient against f64 finite differences, and composition caching.
 using ExpertMix.Adapters.Svf;
-using ExpertMix.Models;
 using ExpertMix.Tensors;
-using Xunit.Abstractions;
 
 namespace ExpertMix.Adapters.Tests.Svf;
 
-public sealed class SvfCompositionTests(ITestOutputHelper output)
+public sealed class SvfCompositionTests
 {
     private static (float[] W, float[] U, float[] S, float[] V) Basis(int m, int n, int seed)
     {
@@ -145,11 +142,11 @@ public sealed class SvfCompositionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ComposingGptTwoSmallMlpTakesUnderASecond()
+    public void Composition_is_cached_and_redone_when_p_changes_in_place()
     {
-        using var model = CausalLm.BuildRandom(ModelPresets.All["gpt2-small"].Config, DType.F32, 0);
-        // composition cost does not depend on the factors' values: random full-size U [m, r], σ [r], V [n, r] (r = 768)
-        // stand in for the SVD (decomposing the 24 matrices takes ~15 s on 2 cores; FullSvd is timed in SvfSvdTests)
+        using var model = ExpertMix.Adapters.Tests.Lora.LoraFixtures.Load("tiny-gpt2");
+        // composition does not depend on the factors' values: random full-size U [m, r], σ [r], V [n, r] stand in for
+        // the SVD (timings live in `expertmix bench svf`)
         var rng = new Rng(2);
         var matrices = SvfTargets.Mlp.Resolve(model).Select(slot =>
         {
@@ -160,29 +157,23 @@ public sealed class SvfCompositionTests(ITestOutputHelper output)
             return new SvfMatrixBasis(slot.ModulePath + ".weight", u, s, v, "");
         }).ToList();
         using var basis = SvfBasis.FromMatrices(matrices, "gpt2-small", SvfTargets.Mlp);
-        Assert.Equal(24, basis.Matrices.Count);
+        Assert.Equal(4, basis.Matrices.Count);
         using var host = new SvfHost(model, basis);
         using var expert = SvfExpert.CreateInitial("e", basis, new Rng(1));
         host.Apply(expert);
-        double first = ComposeAll(host), again;
+        ComposeAll(host);
+        ComposeAll(host);
         Assert.All(host.Linears, l => Assert.Equal(1, l.Version));
         foreach (var (_, p) in expert.Parameters) p.Span[0] += 0.5f;   // an optimiser step changes p in place → recompose
-        again = ComposeAll(host);
+        ComposeAll(host);
         Assert.All(host.Linears, l => Assert.Equal(2, l.Version));
-        output.WriteLine($"compose all 24 GPT-2-small MLP matrices on {Environment.ProcessorCount} cores: first {first * 1000:F0} ms, recompose {again * 1000:F0} ms");
-        // 24 GEMMs of 768·3072·768 = 87 GFLOP: the < 1 s goal needs ≥ ~90 GFLOP/s, i.e. a multi-core machine; on a
-        // small shared runner only a sanity bound is checked (the figure is printed above).
-        double limit = Environment.ProcessorCount >= 8 ? 1.0 : 3.0;
-        Assert.True(again < limit, $"recomposing took {again:F2} s (limit {limit} s on {Environment.ProcessorCount} cores)");
     }
 
-    private static double ComposeAll(SvfHost host)
+    private static void ComposeAll(SvfHost host)
     {
-        var sw = Stopwatch.StartNew();
         foreach (var l in host.Linears)
         {
             using var w = l.EffectiveWeight();   // composes W' when p changed (cached afterwards)
         }
-        return sw.Elapsed.TotalSeconds;
     }
 }

@@ -1,12 +1,10 @@
-// §3 tolerances of the full reduced SVD on random, ill-conditioned and rank-deficient matrices; the timing figures.
-using System.Diagnostics;
+// §3 tolerances of the full reduced SVD on random, ill-conditioned, rank-deficient and GPT-2-sized matrices.
 using ExpertMix.Adapters.Svf;
 using ExpertMix.Tensors;
-using Xunit.Abstractions;
 
 namespace ExpertMix.Adapters.Tests.Svf;
 
-public sealed class SvfSvdTests(ITestOutputHelper output)
+public sealed class SvfSvdTests
 {
     [Theory]
     [InlineData(40, 24, 1.0)]
@@ -60,16 +58,12 @@ public sealed class SvfSvdTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void GptTwoShapesTiming()
+    public void Gpt2_sized_matrices_meet_the_tolerances()
     {
         foreach (var (m, n) in new[] { (768, 768), (3072, 768), (768, 3072) })
         {
             var w = SvfFixtures.Normal(m * n, new Rng(1), 0.02);
-            var sw = Stopwatch.StartNew();
-            var svd = FullSvd.Decompose(w, m, n);
-            sw.Stop();
-            output.WriteLine($"SVD [{m}, {n}]: {sw.Elapsed.TotalSeconds:F2} s");
-            AssertTolerances(w, svd);
+            AssertTolerances(w, FullSvd.Decompose(w, m, n));
         }
     }
 
