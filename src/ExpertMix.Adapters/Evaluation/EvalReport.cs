@@ -141,7 +141,7 @@ public sealed record EvalReport
         using var stream = File.Create(path);
         foreach (var r in Records)
         {
-            using (var w = new Utf8JsonWriter(stream))
+            using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 r.WriteJson(w);
             }
