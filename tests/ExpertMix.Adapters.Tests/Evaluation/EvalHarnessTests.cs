@@ -2,7 +2,6 @@
 using System.Text.Json;
 using ExpertMix.Adapters.Evaluation;
 using ExpertMix.Models;
-using ExpertMix.Models.Generation;
 using ExpertMix.Models.Tokenization;
 using ExpertMix.Testing;
 
