@@ -55,6 +55,9 @@ public sealed record CodeRunnerOptions
     /// <summary>The Python interpreter (default <c>python3</c> on PATH).</summary>
     public string Python { get; init; } = "python3";
 
+    /// <summary>Address-space limit of the Python process (RLIMIT_AS, set before the program runs), or null for none. Default 4 GiB.</summary>
+    public long? MemoryLimitBytes { get; init; } = 4L << 30;
+
     /// <summary>Captured characters kept per stream.</summary>
     public int MaxOutputChars { get; init; } = 4000;
 }
@@ -62,10 +65,11 @@ public sealed record CodeRunnerOptions
 /// <summary>
 /// Runs a Python program in a separate <c>python3</c> process: the code is written to <c>main.py</c> in a fresh
 /// temporary directory (the working directory, deleted afterwards), run with <c>-I</c> (isolated mode: no user
-/// site, no PYTHON* variables), a minimal environment, no standard input, under the best <see cref="SandboxLevel"/>
+/// site, no PYTHON* variables) under an address-space limit, a minimal environment, no standard input, under the best <see cref="SandboxLevel"/>
 /// available, and killed with its whole process tree at the time limit. Code is never run in-process.
 /// Not a security boundary against hostile code: the file system is not isolated (only the working directory is
-/// fresh) and memory is not limited.
+/// fresh). Under <see cref="SandboxLevel.NamespacesWithPid"/> the program is PID 1 of its namespace, so signals it
+/// sends itself without a handler (e.g. <c>os.kill(os.getpid(), SIGTERM)</c>) are ignored.
 /// </summary>
 public sealed class CodeRunner
 {
@@ -89,7 +93,10 @@ public sealed class CodeRunner
         try
         {
             File.WriteAllText(Path.Combine(dir, "main.py"), program);
-            var psi = StartInfo(Sandbox, Options.Python, ["-I", "main.py"], dir);
+            string[] args = Options.MemoryLimitBytes is { } limit
+                ? ["-I", "-c", $"import resource, runpy; resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit})); runpy.run_path('main.py', run_name='__main__')"]
+                : ["-I", "main.py"];
+            var psi = StartInfo(Sandbox, Options.Python, args, dir);
             var clock = Stopwatch.StartNew();
             using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {Options.Python}");
             process.StandardInput.Close();

@@ -26,12 +26,12 @@ public interface IVerifier
 
 /// <summary>
 /// GSM8K: the last number in the completion equals the gold number (the text after <c>####</c> when the gold is a full
-/// solution). Numbers may carry a sign, thousands commas, a leading <c>$</c> and a trailing <c>.</c>; they are compared
+/// solution). Numbers may carry a sign (a hyphen right after a word character, as in "3-5", is not a sign), thousands commas, a leading <c>$</c> and a trailing <c>.</c>; they are compared
 /// as decimals, so "18.00" equals "18".
 /// </summary>
 public sealed partial class Gsm8kVerifier : IVerifier
 {
-    [GeneratedRegex(@"-?\$?\d[\d,]*(?:\.\d+)?")]
+    [GeneratedRegex(@"(?<![\w.])-?\$?\d[\d,]*(?:\.\d+)?")]
     private static partial Regex NumberPattern();
 
     /// <inheritdoc/>

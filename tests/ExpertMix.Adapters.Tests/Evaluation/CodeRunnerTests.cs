@@ -57,6 +57,16 @@ public sealed class CodeRunnerTests
     }
 
     [SkippableFact]
+    public void Memory_hog_hits_the_address_space_limit()
+    {
+        Skip.IfNot(HasPython(), "python3 not available");
+        var runner = new CodeRunner(new CodeRunnerOptions { MemoryLimitBytes = 1L << 30 });
+        var r = runner.Run("x = bytearray(3 * 1024 * 1024 * 1024)\n");
+        Assert.Equal(CodeOutcome.Error, r.Outcome);
+        Assert.Contains("MemoryError", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public void Infinite_loop_times_out_and_its_children_are_killed()
     {
         var runner = Runner(seconds: 2);

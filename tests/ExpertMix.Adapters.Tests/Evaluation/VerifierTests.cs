@@ -16,6 +16,8 @@ public sealed class VerifierTests
     [InlineData("It is 2.5 hours", "#### 2", false, "2.5")]
     [InlineData("no digits here", "#### 4", false, null)]
     [InlineData("1,000,000 people", "1000000", true, "1000000")]
+    [InlineData("read pages 3-5", "#### 5", true, "5")]
+    [InlineData("The answer is 18,", "#### 18", true, "18")]
     public void Gsm8k_takes_the_last_number_and_compares_it_as_a_decimal(string completion, string gold, bool correct, string? extracted)
     {
         var v = new Gsm8kVerifier().Verify(completion, gold);
