@@ -102,7 +102,7 @@ public static class EvalCommand
         var table = new Table().AddColumns("task", "split", "n", "accuracy", "95% CI", "seeds (sd)", "first pass s", "second pass s");
         table.AddRow(task.Name, options.Split.ToString().ToLowerInvariant(), report.N.ToString(CultureInfo.InvariantCulture),
             report.Accuracy.ToString("P2", CultureInfo.InvariantCulture),
-            $"[{report.Interval.Low.ToString("P2", CultureInfo.InvariantCulture)}, {report.Interval.High.ToString("P2", CultureInfo.InvariantCulture)}]",
+            Markup.Escape($"[{report.Interval.Low.ToString("P2", CultureInfo.InvariantCulture)}, {report.Interval.High.ToString("P2", CultureInfo.InvariantCulture)}]"),
             $"{report.Seeds.Count} ({report.AccuracySd.ToString("P2", CultureInfo.InvariantCulture)})",
             report.FirstPassSeconds.ToString("F2", CultureInfo.InvariantCulture), report.SecondPassSeconds.ToString("F2", CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
