@@ -15,6 +15,7 @@ public static class Program
         root.Add(GenerateCommand.Create());
         root.Add(LogitsCommand.Create());
         root.Add(ScoreCommand.Create());
+        root.Add(EvalCommand.Create());
         root.Add(TokenizeCommand.Create());
         root.Add(Commands.Lora.LoraCommand.Create());
         root.Add(Commands.XLora.XLoraCommand.Create());
