@@ -1,4 +1,4 @@
-// The built-in tasks: gsm8k, arc, arc-challenge, pubmedqa, mbpp, humaneval, mc-jsonl (prompts, gold, verifier, splits).
+// The built-in tasks: gsm8k, arc, arc-challenge, pubmedqa, mbpp, humaneval, mc-jsonl, qa-jsonl (prompts, gold, verifier, splits).
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
@@ -34,7 +34,7 @@ public static class EvalTasks
     public static IReadOnlyList<string> HumanEvalStops { get; } = ["\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\n```"];
 
     /// <summary>Task names accepted by <see cref="Get"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["gsm8k", "arc", "arc-challenge", "pubmedqa", "mbpp", "humaneval", "mc-jsonl"];
+    public static IReadOnlyList<string> Names { get; } = ["gsm8k", "arc", "arc-challenge", "pubmedqa", "mbpp", "humaneval", "mc-jsonl", "qa-jsonl"];
 
     private const string HoldOutRule = "dev = items with FNV-1a(id) mod 10 = 0, test = the rest (not comparable to the paper)";
 
@@ -77,6 +77,12 @@ public static class EvalTasks
             Name = name, Verifier = new ChoiceLetterVerifier(), StopStrings = ReferenceStops,
             SplitRule = "rows {\"id\"?, \"question\", \"choices\": [text…] or [{label, text}…], \"answer\": letter or 0-based index}: " + HoldOutRule,
             Load = LoadMcJsonl,
+        },
+        "qa-jsonl" => new EvalTask
+        {
+            Name = name, Verifier = new AnswerPrefixVerifier(), StopStrings = ["\n"], MaxNewTokens = 32,
+            SplitRule = "rows with \"split\": \"dev\" or \"test\" go there; rows without one: " + HoldOutRule,
+            Load = LoadQaJsonl,
         },
         _ => throw new ArgumentException($"unknown eval task '{name}' (expected one of: {string.Join(", ", Names)})", nameof(name)),
     };
@@ -199,6 +205,33 @@ public static class EvalTasks
             rows.Add(new EvalExample(id, WithSystem(ArcSystem, prompt.ToString()), gold));
         }
         return HoldOut(rows, split);
+    }
+
+    /// <summary>
+    /// Generic short-answer rows <c>{"prompt": …, "answer": …, "id"?: …, "split"?: "dev"|"test"}</c>: the prompt is
+    /// used as written (no system text), the answer is the gold for <see cref="AnswerPrefixVerifier"/>.
+    /// </summary>
+    private static IReadOnlyList<EvalExample> LoadQaJsonl(string data, EvalSplit split)
+    {
+        string file = FileIn(data, "data.jsonl");
+        int index = 0;
+        var unsplit = new List<EvalExample>();
+        var chosen = new List<EvalExample>();
+        foreach (var (row, where) in JsonLines(file))
+        {
+            string id = row.TryGetProperty("id", out var idEl) ? idEl.ToString() : $"{Path.GetFileNameWithoutExtension(file)}/{index}";
+            index++;
+            var example = new EvalExample(id, Str(row, "prompt", where), Str(row, "answer", where));
+            if (!row.TryGetProperty("split", out var splitEl))
+            {
+                unsplit.Add(example);
+                continue;
+            }
+            string rowSplit = splitEl.GetString() ?? "";
+            if (rowSplit is not ("dev" or "test")) throw new InvalidDataException($"{where}: \"split\" must be \"dev\" or \"test\", not \"{rowSplit}\"");
+            if ((rowSplit == "dev") == (split == EvalSplit.Dev)) chosen.Add(example);
+        }
+        return [.. chosen, .. HoldOut(unsplit, split)];
     }
 
     private static IEnumerable<(JsonElement Row, string Where)> JsonLines(string path)

@@ -182,3 +182,27 @@ public sealed class RegexVerifier(string pattern, StringComparison comparison = 
         return new Verdict(string.Equals(got, ExactMatchVerifier.Normalise(gold), comparison), got);
     }
 }
+
+/// <summary>
+/// Short answers from free generation: after collapsing white space and trimming both, the completion starts with the
+/// gold and the gold is followed by the end of the text or a character that is neither a letter nor a digit (so gold
+/// "12" matches "12." and "12 apples" but not "123"). The extracted text is the completion's prefix of the gold's length.
+/// </summary>
+/// <param name="comparison">How the prefix and the gold are compared.</param>
+public sealed class AnswerPrefixVerifier(StringComparison comparison = StringComparison.Ordinal) : IVerifier
+{
+    /// <inheritdoc/>
+    public string Name => "answer-prefix";
+
+    /// <inheritdoc/>
+    public Verdict Verify(string completion, string gold)
+    {
+        string got = ExactMatchVerifier.Normalise(completion);
+        string want = ExactMatchVerifier.Normalise(gold);
+        if (want.Length == 0) throw new ArgumentException("the gold answer is empty", nameof(gold));
+        if (got.Length < want.Length) return new Verdict(false, got);
+        string head = got[..want.Length];
+        bool boundary = got.Length == want.Length || !char.IsLetterOrDigit(got[want.Length]) || !char.IsLetterOrDigit(want[^1]);
+        return new Verdict(boundary && string.Equals(head, want, comparison), head);
+    }
+}
