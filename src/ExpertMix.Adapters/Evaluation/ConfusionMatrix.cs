@@ -146,7 +146,7 @@ public sealed class ConfusionMatrix
             var row = new List<string> { Labels[i] };
             for (int j = 0; j < Labels.Count; j++) row.Add(_counts[i, j].ToString(inv));
             row.Add(RowTotal(Labels[i]).ToString(inv));
-            row.Add(Recall(Labels[i]) is { } r ? r.ToString("P1", inv) : "-");
+            row.Add(Recall(Labels[i]) is { } r ? (100 * r).ToString("F1", inv) + "%" : "-");
             rows.Add(row);
         }
         var widths = Enumerable.Range(0, header.Count).Select(c => rows.Max(r => r[c].Length)).ToArray();
@@ -157,7 +157,7 @@ public sealed class ConfusionMatrix
             for (int c = 1; c < row.Count; c++) sb.Append("  ").Append(row[c].PadLeft(widths[c]));
             sb.Append('\n');
         }
-        sb.Append(inv, $"accuracy {Accuracy.ToString("P2", inv)} ({Correct}/{Total})\n");
+        sb.Append(inv, $"accuracy {(100 * Accuracy).ToString("F2", inv)}% ({Correct}/{Total})\n");
         return sb.ToString();
     }
 
