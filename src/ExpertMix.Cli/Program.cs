@@ -16,6 +16,7 @@ public static class Program
         root.Add(LogitsCommand.Create());
         root.Add(ScoreCommand.Create());
         root.Add(EvalCommand.Create());
+        root.Add(EvalCompareCommand.Create());
         root.Add(TokenizeCommand.Create());
         root.Add(Commands.Lora.LoraCommand.Create());
         root.Add(Commands.XLora.XLoraCommand.Create());

@@ -58,7 +58,7 @@ public sealed record EvalSeedResult(int Seed, int N, AccuracyInterval Interval, 
 /// <summary>
 /// An evaluation over one or more seeds. <see cref="Accuracy"/> is the mean of the per-seed accuracies and
 /// <see cref="AccuracySd"/> their sample standard deviation; <see cref="Interval"/> is the bootstrap interval of the
-/// first seed when there is one seed, else of all seeds' records pooled; times are totals over seeds.
+/// first seed when there is one seed, else of all seeds' records pooled (<see cref="Wilson"/> likewise); times are totals over seeds.
 /// </summary>
 public sealed record EvalReport
 {
@@ -82,6 +82,13 @@ public sealed record EvalReport
 
     /// <summary>Bootstrap 95% interval (see the type's remarks).</summary>
     public required AccuracyInterval Interval { get; init; }
+
+    /// <summary>
+    /// Wilson 95% score interval (<see cref="Evaluation.Wilson"/>) of the first seed when there is one seed, else of all
+    /// seeds' items pooled (k = Σ round(accuracy·n) over seeds).
+    /// </summary>
+    public AccuracyInterval Wilson => Seeds.Count == 1 ? SeedWilson(Seeds[0])
+        : Evaluation.Wilson.Interval(Seeds.Sum(CorrectCount), Seeds.Sum(s => s.N));
 
     /// <summary>Total first-pass seconds.</summary>
     public required double FirstPassSeconds { get; init; }
@@ -111,6 +118,8 @@ public sealed record EvalReport
         w.WriteNumber("accuracy_sd", AccuracySd);
         w.WriteNumber("ci_low", Interval.Low);
         w.WriteNumber("ci_high", Interval.High);
+        w.WriteNumber("wilson_low", Wilson.Low);
+        w.WriteNumber("wilson_high", Wilson.High);
         w.WriteNumber("first_pass_s", FirstPassSeconds);
         w.WriteNumber("second_pass_s", SecondPassSeconds);
         if (Sandbox is { } s) w.WriteString("sandbox", s.ToString());
@@ -123,6 +132,9 @@ public sealed record EvalReport
             w.WriteNumber("accuracy", r.Interval.Accuracy);
             w.WriteNumber("ci_low", r.Interval.Low);
             w.WriteNumber("ci_high", r.Interval.High);
+            var wilson = SeedWilson(r);
+            w.WriteNumber("wilson_low", wilson.Low);
+            w.WriteNumber("wilson_high", wilson.High);
             w.WriteNumber("first_pass_s", r.FirstPassSeconds);
             w.WriteNumber("second_pass_s", r.SecondPassSeconds);
             w.WriteNumber("verify_s", r.VerifySeconds);
@@ -131,6 +143,15 @@ public sealed record EvalReport
         w.WriteEndArray();
         w.WriteEndObject();
     }
+
+    /// <summary>The Wilson 95% interval of one seed's accuracy.</summary>
+    public static AccuracyInterval SeedWilson(EvalSeedResult seed)
+    {
+        ArgumentNullException.ThrowIfNull(seed);
+        return Evaluation.Wilson.Interval(CorrectCount(seed), seed.N);
+    }
+
+    private static int CorrectCount(EvalSeedResult s) => (int)Math.Round(s.Interval.Accuracy * s.N);
 
     /// <summary>Writes every record as JSON lines to <paramref name="path"/> (directories created).</summary>
     public void WriteRecords(string path)
