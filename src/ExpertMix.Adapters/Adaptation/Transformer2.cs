@@ -11,7 +11,8 @@ namespace ExpertMix.Adapters.Adaptation;
 /// <summary>
 /// The Transformer² runtime over one model: an <see cref="SvfHost"/> on the model's SVF targets and an expert map
 /// code → z_code, math → z_math, reasoning → z_reasoning; <c>other</c> (and any category without an expert) always
-/// dispatches to the exact base weights (<see cref="SvfHost.Clear"/>), never to the last loaded expert. Per prompt:
+/// dispatches to the exact base weights (<see cref="SvfHost.Clear"/>), never to the last loaded expert. Experts are
+/// installed as fixed masks z = max_mult·sigmoid(p) (no gradient path), so trainable experts can be dispatched too. Per prompt:
 /// <list type="number">
 /// <item>first pass (<see cref="Classify"/>) under the strategy's weights (<see cref="T2Strategy"/>);</item>
 /// <item>recompose: hard dispatch installs one expert, soft dispatch the mask-space mixture
@@ -121,7 +122,7 @@ public sealed partial class Transformer2 : IDisposable
             }
             default:
             {
-                if (Options.Strategy == T2Strategy.Classifier) Host.Apply(Classifier!);
+                if (Options.Strategy == T2Strategy.Classifier) Install(Classifier!);
                 else Host.Clear();
                 try
                 {
@@ -159,7 +160,7 @@ public sealed partial class Transformer2 : IDisposable
         }
         else if (Experts.TryGetValue(dispatch.Label, out var expert))
         {
-            Host.Apply(expert);
+            Install(expert);
         }
         else
         {
@@ -233,6 +234,9 @@ public sealed partial class Transformer2 : IDisposable
     /// <summary>The generator's chat template (the classification prompt is a chat).</summary>
     internal ChatTemplate Template() => Generator.ChatTemplate
         ?? throw new InvalidOperationException($"Transformer²: the first pass needs a chat template (none in tokenizer_config.json next to {Generator.Tokenizer.SourcePath})");
+
+    /// <summary>Installs <paramref name="expert"/> as a fixed mask z = max_mult·sigmoid(p) (inference: no gradient path to p, whatever p requires).</summary>
+    private void Install(SvfExpert expert) => Host.ApplyMixture([expert], [1.0]);
 
     private sealed class Restore(SvfHost host) : IDisposable
     {

@@ -207,7 +207,7 @@ public sealed class Transformer2Tests(TinyChatModelFixture fixture) : IClassFixt
         t2.Experts["math"].Save(Path.Combine(dir, "math"));
         int mCount = t2.Host.Linears.Count;
         double[] perLayer = [.. Enumerable.Range(0, 2 * mCount).Select(i => (i % 5) / 4.0)];
-        new SvfMixture(["code", "math"], perLayer, PerLayer: true).Save(Path.Combine(dir, "mix"));
+        new SvfMixture(["../code", "../math"], perLayer, PerLayer: true).Save(Path.Combine(dir, "mix"));
         new SvfMixture(["code", "math"], [0.25, 0.75], PerLayer: false).Save(Path.Combine(dir, "g.json"));
         var back = SvfMixture.Load(Path.Combine(dir, "mix"));
         Assert.Equal(perLayer, back.Alpha);
