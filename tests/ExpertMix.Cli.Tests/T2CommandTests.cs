@@ -49,19 +49,20 @@ public sealed class T2CommandTests(SvfCliFixture fx) : IClassFixture<SvfCliFixtu
     {
         string outDir = fx.Temp("adapt");
         var r = Run("t2", "adapt", "--model", fx.Model, "--experts", ExpertMap, "--task", "mc-jsonl", "--dev", fx.Data, "--shots", "2",
-            "--cem-iterations", "2", "--population", "3", "--max-new-tokens", "3", "--out", outDir, "--json");
+            "--cem-iterations", "2", "--population", "3", "--max-new-tokens", "3", "--validation", "1", "--cem-test-interval", "1", "--out", outDir, "--json");
         var alpha = r.GetProperty("alpha").EnumerateArray().Select(a => a.GetDouble()).ToArray();
         Assert.Equal(2, alpha.Length);
         Assert.All(alpha, a => Assert.InRange(a, 0.0, 1.0));
         Assert.Equal(["code", "math"], r.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
         Assert.Equal(6, r.GetProperty("evaluations").GetInt32());
+        Assert.Equal((6 * 2) + (2 * 1), r.GetProperty("model_calls").GetInt64());   // evaluations × shots + dev checks × validation
         var mixture = SvfMixture.Load(outDir);
         Assert.Equal(alpha, mixture.Alpha);
         Assert.Equal(Path.GetFullPath(fx.Expert("code")), mixture.Experts[0]);
 
         // Same seed, same α.
         var again = Run("t2", "adapt", "--model", fx.Model, "--experts", ExpertMap, "--task", "mc-jsonl", "--dev", fx.Data, "--shots", "2",
-            "--cem-iterations", "2", "--population", "3", "--max-new-tokens", "3", "--out", fx.Temp("adapt2"), "--json");
+            "--cem-iterations", "2", "--population", "3", "--max-new-tokens", "3", "--validation", "1", "--cem-test-interval", "1", "--out", fx.Temp("adapt2"), "--json");
         Assert.Equal(alpha, again.GetProperty("alpha").EnumerateArray().Select(a => a.GetDouble()));
 
         var g = Run("t2", "generate", "--model", fx.Model, "--experts", ExpertMap, "--strategy", "few-shot", "--mixture", outDir, "--prompt", "Once upon a time", "--max-new-tokens", "3", "--json");

@@ -197,6 +197,23 @@ public sealed class Transformer2Tests(TinyChatModelFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public void Few_shot_with_validation_selects_the_best_dev_checked_alpha()
+    {
+        string data = EvalTaskTests.WriteMc(80);
+        var task = EvalTasks.Get("mc-jsonl") with { MaxNewTokens = 2, Verifier = new AlwaysCorrect() };
+        var options = new Transformer2Options { Strategy = T2Strategy.FewShot, Cem = new CemOptions { Population = 3, Iterations = 2, TestInterval = 1, Seed = 3 } };
+        var (model, t2) = Runtime(options);
+        using var m = model;
+        using var rt = t2;
+        var pool = task.Examples(data, EvalSplit.Dev, 4, 1);
+        var r = t2.AdaptFewShot(task, [.. pool.Take(2)], [.. pool.Skip(2)]);
+        Assert.Equal(2, r.Search.History.Count(h => h.DevScore is not null));
+        Assert.Equal(r.Search.BestDev, r.Alpha);
+        Assert.Equal(r.Alpha, t2.FewShotAlpha);
+        Assert.Equal((6 * 2) + (2 * 2), r.ModelCalls);   // 6 evaluations × 2 shots + 2 checks × 2 validation examples
+    }
+
+    [Fact]
     public void Svf_mixture_json_round_trips_and_installs_the_mixture()
     {
         var (model, t2) = Runtime(new Transformer2Options { Strategy = T2Strategy.FewShot });

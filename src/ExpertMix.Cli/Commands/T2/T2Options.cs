@@ -54,7 +54,11 @@ internal sealed class T2Options
 
     public Option<int> Shots { get; } = new("--shots") { Description = "few-shot: number of dev shots.", DefaultValueFactory = _ => 10 };
 
+    public Option<int> Validation { get; } = new("--validation") { Description = "few-shot: further dev examples (disjoint from the shots) on which the best α is checked every 10 iterations; the best-checked α is kept (0 = off)." };
+
     public Option<int?> CemIterations { get; } = new("--cem-iterations") { Description = "few-shot: CEM iterations (default 50)." };
+
+    public Option<int?> TestInterval { get; } = new("--cem-test-interval") { Description = "few-shot: iterations between dev checks of the best α (default 10; needs --validation)." };
 
     public Option<int?> Population { get; } = new("--population") { Description = "few-shot: CEM candidates per iteration (default 32)." };
 
@@ -65,7 +69,7 @@ internal sealed class T2Options
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Strategy, Experts, Classifier, Dispatch, Temperature, LenientLabels, FirstPassTokens, Mixture, Dev, Shots, CemIterations, Population, Scope, CemSeed }) command.Add(o);
+        foreach (var o in new Option[] { Strategy, Experts, Classifier, Dispatch, Temperature, LenientLabels, FirstPassTokens, Mixture, Dev, Shots, Validation, CemIterations, TestInterval, Population, Scope, CemSeed }) command.Add(o);
     }
 
     /// <summary>The typed values (null when no strategy is chosen).</summary>
@@ -74,9 +78,12 @@ internal sealed class T2Options
         if (pr.GetValue(Strategy) is not { } s) return null;
         var cem = new CemOptions { Seed = pr.GetValue(CemSeed) };
         if (pr.GetValue(CemIterations) is { } it) cem = cem with { Iterations = it >= 1 ? it : throw new UserErrorException($"--cem-iterations must be ≥ 1 (got {it})") };
+        if (pr.GetValue(TestInterval) is { } ti) cem = cem with { TestInterval = ti >= 1 ? ti : throw new UserErrorException($"--cem-test-interval must be ≥ 1 (got {ti})") };
         if (pr.GetValue(Population) is { } pop) cem = cem with { Population = pop >= 2 ? pop : throw new UserErrorException($"--population must be ≥ 2 (got {pop})") };
         int shots = pr.GetValue(Shots);
         if (shots < 1) throw new UserErrorException($"--shots must be ≥ 1 (got {shots})");
+        int validation = pr.GetValue(Validation);
+        if (validation < 0) throw new UserErrorException($"--validation must be ≥ 0 (got {validation})");
         var options = new Transformer2Options
         {
             Strategy = Strategies[s],
@@ -87,7 +94,7 @@ internal sealed class T2Options
             Scope = pr.GetValue(Scope) == "per-matrix" ? MixtureScope.PerMatrix : MixtureScope.Global,
             Cem = cem,
         };
-        return new T2Args(s, options, ParseExperts(pr.GetValue(Experts)), pr.GetValue(Classifier), pr.GetValue(Mixture), pr.GetValue(Dev), shots);
+        return new T2Args(s, options, ParseExperts(pr.GetValue(Experts)), pr.GetValue(Classifier), pr.GetValue(Mixture), pr.GetValue(Dev), shots) { Validation = validation };
     }
 
     /// <summary>Parses <c>cat=DIR,cat=DIR</c>.</summary>
@@ -109,6 +116,9 @@ internal sealed class T2Options
 /// <summary>The typed Transformer² options of one parse.</summary>
 internal sealed record T2Args(string StrategyName, Transformer2Options Options, IReadOnlyDictionary<string, string> Experts, string? Classifier, string? Mixture, string? Dev, int Shots)
 {
+    /// <summary>Dev examples beyond the shots for the CEM's periodic dev check (0 = none).</summary>
+    public int Validation { get; init; }
+
     /// <summary>Loads the model (without --svf), the basis, the experts and the classifier into a runtime (which the caller disposes before the model).</summary>
     public Transformer2 Build(ModelArgs model, PromptFormat format)
     {
@@ -159,9 +169,12 @@ internal sealed record T2Args(string StrategyName, Transformer2Options Options, 
         if (Options.Strategy != T2Strategy.FewShot || t2.FewShotAlpha is not null) return null;
         if (task is null) throw new UserErrorException("few-shot needs --task (the shots' prompts and verifier) and --dev, or a --mixture from `t2 adapt`");
         string dev = Dev ?? defaultDev ?? throw new UserErrorException("few-shot needs --dev DATA (its dev split supplies the shots), or a --mixture from `t2 adapt`");
-        var shots = task.Examples(dev, EvalSplit.Dev, Shots, (int)(Options.Cem.Seed % int.MaxValue));
-        if (shots.Count == 0) throw new UserErrorException($"{dev}: the dev split of {task.Name} is empty");
-        return t2.AdaptFewShot(task, shots, null, maxNewTokens, quiet ? null : it =>
+        var pool = task.Examples(dev, EvalSplit.Dev, Shots + Validation, (int)(Options.Cem.Seed % int.MaxValue));
+        if (pool.Count == 0) throw new UserErrorException($"{dev}: the dev split of {task.Name} is empty");
+        if (Validation > 0 && pool.Count <= Shots) throw new UserErrorException($"{dev}: the dev split of {task.Name} has {pool.Count} examples; --shots {Shots} + --validation {Validation} need more");
+        var shots = pool.Take(Shots).ToList();
+        var validation = pool.Skip(Shots).ToList();
+        return t2.AdaptFewShot(task, shots, validation, maxNewTokens, quiet ? null : it =>
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CEM {it.Iteration + 1}/{Options.Cem.Iterations}: best accuracy {it.BestFitness.Primary:F3}, log-likelihood {it.BestFitness.TieBreak:F4}")));
     }
 }
