@@ -110,4 +110,28 @@ public sealed class T2CommandTests(SvfCliFixture fx) : IClassFixture<SvfCliFixtu
         Assert.Equal(2, code);
         Assert.Contains("--classifier", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Human_readable_output_of_every_new_verb_succeeds()
+    {
+        string mix = fx.Temp("mixh");
+        string[][] calls =
+        [
+            ["t2", "generate", "--model", fx.Model, "--experts", ExpertMap, "--strategy", "label-score", "--prompt", "Hi", "--max-new-tokens", "2"],
+            ["t2", "adapt", "--model", fx.Model, "--experts", ExpertMap, "--task", "mc-jsonl", "--dev", fx.Data, "--shots", "1", "--cem-iterations", "1", "--population", "2", "--max-new-tokens", "2", "--out", mix],
+            ["t2", "eval", "--model", fx.Model, "--experts", ExpertMap, "--strategy", "label-score", "--task", "mc-jsonl", "--data", fx.Data, "--limit", "2", "--max-new-tokens", "2"],
+            ["svf", "inspect", fx.Expert("math")],
+            ["svf", "inspect", mix],
+            ["svf", "to-lora", "--model", fx.Model, "--svf", mix, "--epsilon", "0.3", "--out", fx.Temp("lorah")],
+            ["svf", "decompose", "--model", fx.Model, "--out", fx.Temp("basish") + ".safetensors"],
+        ];
+        foreach (var call in calls)
+        {
+            var (code, _, stderr) = CliRunner.Run(call);
+            Assert.True(code == 0, string.Join(" ", call.Take(2)) + ": " + stderr);
+        }
+        var (c, _, err) = CliRunner.Run("eval", "--model", fx.Model, "--experts", ExpertMap, "--task", "mc-jsonl", "--data", fx.Data);
+        Assert.Equal(2, c);
+        Assert.Contains("--t2", err, StringComparison.Ordinal);
+    }
 }

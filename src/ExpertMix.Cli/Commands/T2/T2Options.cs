@@ -75,7 +75,11 @@ internal sealed class T2Options
     /// <summary>The typed values (null when no strategy is chosen).</summary>
     public T2Args? Bind(ParseResult pr)
     {
-        if (pr.GetValue(Strategy) is not { } s) return null;
+        if (pr.GetValue(Strategy) is not { } s)
+        {
+            if (pr.GetValue(Experts) is not null || pr.GetValue(Classifier) is not null) throw new UserErrorException($"--experts/--classifier need a Transformer² strategy ({Strategy.Name} {string.Join("|", Strategies.Keys)})");
+            return null;
+        }
         var cem = new CemOptions { Seed = pr.GetValue(CemSeed) };
         if (pr.GetValue(CemIterations) is { } it) cem = cem with { Iterations = it >= 1 ? it : throw new UserErrorException($"--cem-iterations must be ≥ 1 (got {it})") };
         if (pr.GetValue(TestInterval) is { } ti) cem = cem with { TestInterval = ti >= 1 ? ti : throw new UserErrorException($"--cem-test-interval must be ≥ 1 (got {ti})") };
@@ -150,7 +154,19 @@ internal sealed record T2Args(string StrategyName, Transformer2Options Options, 
             SvfExpert? classifier = Classifier is null ? null : SvfExpert.Load(Classifier, basis, "classifier");
             if (classifier is not null) loaded.Add(classifier);
             var t2 = new Transformer2(generator, host, experts, Options with { SecondPassFormat = format }, classifier);
-            if (Mixture is not null) t2.UseMixture(SvfMixture.Load(Mixture).Alpha);
+            if (Mixture is not null)
+            {
+                var mixture = SvfMixture.Load(Mixture);
+                for (int k = 0; k < Math.Min(mixture.Experts.Count, t2.MixtureLabels.Count); k++)
+                {
+                    string mine = Path.GetFullPath(Experts[t2.MixtureLabels[k]]);
+                    if (!string.Equals(Path.TrimEndingDirectorySeparator(mine), Path.TrimEndingDirectorySeparator(mixture.Experts[k]), StringComparison.Ordinal))
+                    {
+                        Console.Error.WriteLine($"warning: {Mixture}: α[{k}] was fitted for {mixture.Experts[k]}, but --experts gives {t2.MixtureLabels[k]} = {mine}");
+                    }
+                }
+                t2.UseMixture(mixture.Alpha);
+            }
             return t2;
         }
         catch
