@@ -20,6 +20,8 @@ public static class Program
         root.Add(TokenizeCommand.Create());
         root.Add(Commands.Lora.LoraCommand.Create());
         root.Add(Commands.XLora.XLoraCommand.Create());
+        root.Add(Commands.Svf.SvfCommand.Create());
+        root.Add(Commands.T2.T2Command.Create());
         root.Add(DataCommand.Create());
         root.Add(Commands.Study.StudyCommand.Create());
         return root;

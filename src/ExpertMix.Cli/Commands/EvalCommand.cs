@@ -11,8 +11,12 @@ namespace ExpertMix.Cli.Commands;
 /// <summary>The `eval` verb.</summary>
 public static class EvalCommand
 {
-    /// <summary>Creates `eval`.</summary>
-    public static Command Create()
+    /// <summary>Creates `eval` (with the optional <c>--t2 STRATEGY --experts …</c> first pass).</summary>
+    public static Command Create() =>
+        Build("eval", "Accuracy on a verifiable task (greedy decoding), with a bootstrap 95% interval and first/second-pass times.", new T2.T2Options("--t2", enabledByDefault: false));
+
+    /// <summary>Creates an eval verb named <paramref name="name"/> with the Transformer² options <paramref name="t2"/> (`eval` and `t2 eval`).</summary>
+    internal static Command Build(string name, string description, T2.T2Options t2)
     {
         var model = new ModelOptions();
         var task = new Option<string>("--task") { Description = "The task: " + string.Join(", ", EvalTasks.Names) + ".", Required = true };
@@ -29,11 +33,10 @@ public static class EvalCommand
         var format = new Option<string>("--prompt-format") { Description = "raw text or the model's chat template.", DefaultValueFactory = _ => "raw" };
         format.AcceptOnlyFromAmong("raw", "chat");
         var codeTimeout = new Option<double>("--code-timeout") { Description = "Seconds per program for code tasks (mbpp, humaneval).", DefaultValueFactory = _ => 10 };
-        var cmd = new Command("eval", "Accuracy on a verifiable task (greedy decoding), with a bootstrap 95% interval and first/second-pass times.");
+        var cmd = new Command(name, description);
         model.AddTo(cmd);
+        t2.AddTo(cmd);
         foreach (var o in new Option[] { task, data, limit, seed, split, output, json, batch, maxNew, format, codeTimeout }) cmd.Add(o);
-        // Extension points: --svf DIR (load an SVF expert onto the model) and --t2 STRATEGY --experts cat=DIR,… (a first
-        // pass) belong in LoadGenerator/FirstPass below once the SVF core and the adaptation strategies exist.
         cmd.SetAction(pr =>
         {
             var options = new EvalOptions
@@ -46,7 +49,7 @@ public static class EvalCommand
                 Format = pr.GetValue(format) == "chat" ? PromptFormat.Chat : PromptFormat.Raw,
             };
             var runner = new CodeRunner(new CodeRunnerOptions { Timeout = TimeSpan.FromSeconds(pr.GetValue(codeTimeout)) });
-            return Run(model.Bind(pr), EvalTasks.Get(pr.GetValue(task)!, runner), pr.GetValue(data)!, options, pr.GetValue(output), pr.GetValue(json));
+            return Run(model.Bind(pr), t2.Bind(pr), EvalTasks.Get(pr.GetValue(task)!, runner), pr.GetValue(data)!, options, pr.GetValue(output), pr.GetValue(json));
         });
         return cmd;
     }
@@ -56,7 +59,7 @@ public static class EvalCommand
         [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s =>
             int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw new UserErrorException($"--seed: '{s}' is not an integer"))];
 
-    private static int Run(ModelArgs args, EvalTask task, string data, EvalOptions options, string? output, bool asJson)
+    private static int Run(ModelArgs args, T2.T2Args? t2Args, EvalTask task, string data, EvalOptions options, string? output, bool asJson)
     {
         if (!File.Exists(data) && !Directory.Exists(data)) throw new UserErrorException($"--data not found: {data}");
         // Validate the data before loading the model.
@@ -68,9 +71,12 @@ public static class EvalCommand
         {
             throw new UserErrorException(e.Message, e);
         }
-        var generator = LoadGenerator(args);
+        var runtime = t2Args?.Build(args, options.Format);
+        var generator = runtime?.Generator ?? args.LoadGenerator();
         using var model = generator.Model;
-        options = options with { FirstPass = FirstPass() };
+        using var owned = runtime;
+        var fewShot = runtime is null ? null : t2Args!.AdaptIfNeeded(runtime, task, data, options.MaxNewTokens, asJson);
+        options = options with { FirstPass = runtime?.AsFirstPass() };
         var harness = new EvalHarness(generator);
         EvalReport report;
         if (asJson || Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
@@ -96,7 +102,14 @@ public static class EvalCommand
         {
             var buffer = new MemoryStream();
             using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true })) report.WriteSummaryJson(w);
-            Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+            var summary = System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+            if (runtime is not null)
+            {
+                var node = System.Text.Json.Nodes.JsonNode.Parse(summary)!.AsObject();
+                node["t2"] = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(T2.T2Report.Summary(t2Args!, runtime, task, fewShot), CliJson.Options));
+                summary = node.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = CliJson.Options.Encoder });
+            }
+            Console.Out.WriteLine(summary);
             return 0;
         }
         var table = new Table().AddColumns("task", "split", "n", "accuracy", "95% CI", "seeds (sd)", "first pass s", "second pass s");
@@ -109,12 +122,7 @@ public static class EvalCommand
         AnsiConsole.MarkupLine($"[grey]split: {Markup.Escape(task.SplitRule)}[/]");
         if (report.Sandbox is { } s) AnsiConsole.MarkupLine($"[grey]code sandbox: {s}[/]");
         if (output is not null) AnsiConsole.MarkupLine($"[grey]records: {Markup.Escape(output)}[/]");
+        if (runtime is not null) T2.T2Report.Print(t2Args!, runtime, task, fewShot);
         return 0;
     }
-
-    /// <summary>The model under evaluation. Extension point: an <c>--svf</c> expert would be attached here.</summary>
-    private static Generator LoadGenerator(ModelArgs args) => args.LoadGenerator();
-
-    /// <summary>The first pass. Extension point: <c>--t2 STRATEGY --experts …</c> would build an <see cref="IFirstPass"/> here; none yet.</summary>
-    private static IFirstPass? FirstPass() => null;
 }

@@ -1,6 +1,7 @@
 // Options shared by the verbs that load a model directory (--model, --dtype, --threads) and the loading itself.
 using System.CommandLine;
 using ExpertMix.Adapters.Lora;
+using ExpertMix.Adapters.Svf;
 using ExpertMix.Adapters.XLora;
 using ExpertMix.Models;
 using ExpertMix.Models.Chat;
@@ -45,6 +46,16 @@ internal sealed class ModelOptions
         Description = "X-LoRA approximation: after K generated tokens keep the last scalings and skip the scaling pass.",
     };
 
+    public Option<string?> Svf { get; } = new("--svf")
+    {
+        Description = "An SVF expert directory (svf_expert.safetensors) or an svf_mixture.json (or its directory) to install on the model's SVF targets.",
+    };
+
+    public Option<string?> SvfBasis { get; } = new("--svf-basis")
+    {
+        Description = "The SVF basis cache (svf-basis.safetensors): loaded when present, else decomposed and saved there. Default: <model>/svf-basis.safetensors if present, else decomposed in memory.",
+    };
+
     public ModelOptions()
     {
         DType.AcceptOnlyFromAmong("keep", "f32");
@@ -61,6 +72,8 @@ internal sealed class ModelOptions
         command.Add(XLora);
         command.Add(XLoraCache);
         command.Add(XLoraFreezeAfter);
+        command.Add(Svf);
+        command.Add(SvfBasis);
     }
 
     /// <summary>The typed values of one parse.</summary>
@@ -69,6 +82,8 @@ internal sealed class ModelOptions
         {
             Adapters = (parse.GetValue(Adapter) ?? []).Select(ParseAdapter).ToArray(),
             XLora = parse.GetValue(XLora),
+            Svf = parse.GetValue(Svf),
+            SvfBasis = parse.GetValue(SvfBasis),
             XLoraRuntime = new XLoraRuntimeOptions
             {
                 Cache = parse.GetValue(XLoraCache) == "none" ? XLoraCacheMode.None : XLoraCacheMode.Dual,
@@ -98,6 +113,12 @@ internal sealed record ModelArgs(string Directory, DTypePolicy DType, int? Threa
     /// <summary>An X-LoRA directory to load on top of the model, or null.</summary>
     public string? XLora { get; init; }
 
+    /// <summary>An SVF expert directory or svf_mixture.json to install, or null.</summary>
+    public string? Svf { get; init; }
+
+    /// <summary>The SVF basis cache file, or null (model directory's cache, else decomposed in memory).</summary>
+    public string? SvfBasis { get; init; }
+
     /// <summary>Runtime options of the X-LoRA model.</summary>
     public XLoraRuntimeOptions XLoraRuntime { get; init; } = new();
 
@@ -105,6 +126,7 @@ internal sealed record ModelArgs(string Directory, DTypePolicy DType, int? Threa
     public ICausalLm LoadModel()
     {
         if (XLora is not null && Adapters.Count > 0) throw new ArgumentException("--adapter and --xlora cannot be combined (the X-LoRA directory names its own experts)");
+        if (Svf is not null && (XLora is not null || Adapters.Count > 0)) throw new ArgumentException("--svf cannot be combined with --adapter or --xlora (each wraps the same projections)");
         if (Threads is { } t)
         {
             if (t < 1) throw new ArgumentException($"--threads must be ≥ 1 (got {t})");
@@ -126,6 +148,19 @@ internal sealed record ModelArgs(string Directory, DTypePolicy DType, int? Threa
                 throw;
             }
         }
+        if (Svf is { } svf)
+        {
+            if (!System.IO.Directory.Exists(svf) && !File.Exists(svf)) throw new DirectoryNotFoundException($"--svf not found: {svf}");
+            try
+            {
+                return SvfAdaptedModel.Load(model, svf, SvfBasis, Directory, p => SvfProgressLine(p));
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
         if (Adapters.Count == 0) return model;
         try
         {
@@ -137,6 +172,14 @@ internal sealed record ModelArgs(string Directory, DTypePolicy DType, int? Threa
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Prints SVD progress to stderr (one line per matrix, overwritten on a terminal).</summary>
+    internal static void SvfProgressLine(SvfProgress p)
+    {
+        if (Console.IsErrorRedirected) return;
+        Console.Error.Write($"\rSVD {p.Done}/{p.Total} {p.ParamName} ({p.Elapsed.TotalSeconds:F1} s)");
+        if (p.Done == p.Total) Console.Error.WriteLine();
     }
 
     private void WarnOnBaseMismatch(string adapterDir)
