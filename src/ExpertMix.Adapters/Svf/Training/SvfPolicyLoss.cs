@@ -73,19 +73,19 @@ public static class SvfPolicyLoss
     /// <summary>
     /// KL per position [T] between two rows of log-probabilities [T, V]: <see cref="SvfKlDirection.PolicyToBase"/>
     /// Σ_v exp(lp)(lp − lb), <see cref="SvfKlDirection.BaseToPolicy"/> Σ_v exp(lb)(lb − lp). Recorded on the tape
-    /// through <paramref name="policyLogProbs"/>; <paramref name="baseLogProbs"/> is treated as a constant.
+    /// through <paramref name="policyLogProbs"/>; <paramref name="baseLogProbs"/> is treated as a constant. The
+    /// intermediates belong to the caller's <see cref="TensorScope"/>, which must stay open until <c>Backward()</c> ran.
     /// </summary>
     public static Tensor TokenKl(Tensor policyLogProbs, Tensor baseLogProbs, SvfKlDirection direction)
     {
         ArgumentNullException.ThrowIfNull(policyLogProbs);
         ArgumentNullException.ThrowIfNull(baseLogProbs);
         if (policyLogProbs.Shape != baseLogProbs.Shape || policyLogProbs.Rank != 2) throw new ArgumentException($"KL needs two [T, V] log-probability tensors, got {policyLogProbs.Shape} and {baseLogProbs.Shape}");
-        using var scope = TensorScope.Begin();
+        // Intermediates stay in the caller's scope: the tape needs them until Backward().
         var lb = baseLogProbs.Detach();                                                   // [T, V]
-        Tensor kl = direction == SvfKlDirection.PolicyToBase
+        return direction == SvfKlDirection.PolicyToBase
             ? Ops.Sum(Ops.Mul(Ops.Exp(policyLogProbs), Ops.Sub(policyLogProbs, lb)), 1)  // [T]
             : Ops.Sum(Ops.Mul(Ops.Exp(lb), Ops.Sub(lb, policyLogProbs)), 1);             // [T]
-        return TensorScope.Forget(kl);
     }
 
     /// <summary>
