@@ -19,6 +19,7 @@ public static class Program
         root.Add(TokenizeCommand.Create());
         root.Add(Commands.Lora.LoraCommand.Create());
         root.Add(Commands.XLora.XLoraCommand.Create());
+        root.Add(Commands.Svf.SvfCommand.Create());
         root.Add(DataCommand.Create());
         root.Add(Commands.Study.StudyCommand.Create());
         return root;
