@@ -115,8 +115,8 @@ public sealed record SvfPolicyOptions
     /// <summary>Rows per generation call.</summary>
     public int GenerationBatch { get; init; } = 8;
 
-    /// <summary>Step checkpoints kept (the best one is kept apart).</summary>
-    public int KeepLastCheckpoints { get; init; } = 1;
+    /// <summary>Step checkpoints kept, newest first (the best one is kept apart).</summary>
+    public int KeepLastCheckpoints { get; init; } = 2;
 
     /// <summary>Seed of prompt sampling and rollout sampling.</summary>
     public ulong Seed { get; init; } = 42;

@@ -80,6 +80,11 @@ internal static class SvfTrainCommand
         if (a.Dev is not null && !File.Exists(a.Dev) && !Directory.Exists(a.Dev)) throw new UserErrorException($"--dev not found: {a.Dev}");
         if (a.Mode != "sft" && a.Task == "sft") throw new UserErrorException($"--mode {a.Mode} needs a task with a verifier (gsm8k, arc, pubmedqa, mbpp, humaneval, mc-jsonl), not sft");
         Directory.CreateDirectory(a.Out);
+        string root = TrainerCheckpoints.Root(a.Out);
+        if (a.Resume is null && Directory.Exists(root) && Directory.EnumerateDirectories(root).Any())
+        {
+            throw new UserErrorException($"{root} already holds checkpoints; continue with --resume latest (same options) or choose another --out");
+        }
         var model = CausalLm.Load(a.Model, LoadOptions.Default with { DType = DTypePolicy.F32 });
         using (model)
         {
@@ -116,7 +121,7 @@ internal static class SvfTrainCommand
     {
         var tokenizer = Tokenizer.FromDirectory(a.Model);
         string train = Convertible(a.Task, a.Data, Path.Combine(a.Out, "sft-train.jsonl"));
-        var options = new DataOptions { MaxLength = a.MaxLength, Loss = LossScope.Completion };
+        var options = new DataOptions { MaxLength = a.MaxLength, Loss = LossScope.Completion, Eos = tokenizer.EosId is null ? EosPolicy.None : EosPolicy.Append };
         var data = TrainingData.Load([train], tokenizer, options, a.Dev is null ? ValidationSize.OfFraction(0.1) : ValidationSize.None, a.Seed);
         IReadOnlyList<TokenizedExample> validation = data.Validation;
         TrainingData? devData = null;
