@@ -94,4 +94,25 @@ public sealed class SvfPolicyModelTests
         Assert.True(after[0] > before[0], $"rewarded completion: log p {before[0]} → {after[0]}");
         Assert.True(after[1] < before[1], $"punished completion: log p {before[1]} → {after[1]}");
     }
+
+    [Fact]
+    public void BaseWeightScopeRunsTheBaseForwardWithoutRecomposing()
+    {
+        long[] ids = [3, 17, 200, 45, 9, 120, 77, 5];
+        using var lm = LoraFixtures.Load("tiny-llama");
+        var baseLogits = LoraFixtures.Logits(lm, ids);
+        using var basis = SvfBasis.Decompose(lm);
+        using var expert = SvfExpert.CreateInitial("e", basis, new Rng(8), mean: 0, std: 1);
+        using var host = new SvfHost(lm, basis);
+        host.Apply(expert);
+        var adapted = LoraFixtures.Logits(lm, ids);
+        Assert.NotEqual(baseLogits, adapted);
+        var versions = host.Linears.Select(l => l.Version).ToList();
+        using (host.UseBaseWeights())
+        {
+            Assert.Equal(baseLogits, LoraFixtures.Logits(lm, ids));                      // bit-exact base forward
+        }
+        Assert.Equal(adapted, LoraFixtures.Logits(lm, ids));
+        Assert.Equal(versions, host.Linears.Select(l => l.Version).ToList());           // W' was not recomposed
+    }
 }

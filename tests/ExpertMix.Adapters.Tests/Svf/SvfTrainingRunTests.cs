@@ -102,7 +102,7 @@ public sealed class SvfTrainingRunTests
         }
     }
 
-    private static (SvfPolicyTrainer Trainer, Session Session) Policy(string dir, ulong expertSeed, string? resume = null)
+    private static (SvfPolicyTrainer Trainer, Session Session) Policy(string dir, ulong expertSeed, string? resume = null, SvfPolicyMode mode = SvfPolicyMode.Default)
     {
         string modelDir = SvfPolicyFixtures.ByteModelDir();
         var s = new Session(modelDir, expertSeed);
@@ -110,9 +110,9 @@ public sealed class SvfTrainingRunTests
         var task = EvalTasks.Get("gsm8k") with { MaxNewTokens = 6 };
         var train = Enumerable.Range(0, 5).Select(i => new EvalExample($"t{i}", $"Q{i}: {i} + {i} = ?", $"{2 * i}")).ToList();
         var dev = Enumerable.Range(0, 3).Select(i => new EvalExample($"d{i}", $"D{i}: {i} * 2 = ?", $"{2 * i}")).ToList();
-        var options = SvfPolicyOptions.For(SvfPolicyMode.Default, dir) with
+        var options = SvfPolicyOptions.For(mode, dir) with
         {
-            Iterations = 4, BatchSize = 2, GroupSize = 3, EvalEvery = 2, LearningRate = 0.05, MaxGradNorm = 0, Seed = 11, GenerationBatch = 4, Resume = resume,
+            Iterations = 4, BatchSize = 2, GroupSize = mode == SvfPolicyMode.Faithful ? 1 : 3, KlCoefficient = 0.1, EvalEvery = 2, LearningRate = 0.05, MaxGradNorm = 0, Seed = 11, GenerationBatch = 4, Resume = resume,
         };
         return (new SvfPolicyTrainer(generator, s.Host, s.Expert, task, train, dev, options, reward: new ParityReward()), s);
     }
@@ -168,5 +168,26 @@ public sealed class SvfTrainingRunTests
         o.Remove("seconds");
         o.Remove("elapsed_s");
         return o.ToJsonString();
+    }
+
+    [Fact]
+    public void FaithfulPolicyRunUpdatesEveryIterationWithTheReferenceKl()
+    {
+        using var dir = new TempDir();
+        var (trainer, session) = Policy(dir.Path, 1, mode: SvfPolicyMode.Faithful);
+        using (session)
+        {
+            var initial = session.P;
+            var summary = trainer.Run();
+            Assert.Equal(TrainingStatus.Completed, summary.Status);
+            var lines = File.ReadAllLines(Path.Combine(dir.Path, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).Where(l => l.TryGetProperty("reward", out _)).ToList();
+            Assert.Equal(4, lines.Count);
+            Assert.All(lines, l => Assert.True(l.GetProperty("updated").GetBoolean()));           // ±1 rewards: no group is ever skipped
+            Assert.All(lines, l => Assert.Equal(0, l.GetProperty("skipped_groups").GetInt32()));
+            Assert.Contains(lines, l => l.GetProperty("kl").GetDouble() > 0);                       // KL(π_W ‖ π_W') after the first update
+            Assert.Contains(Enumerable.Range(0, initial.Length), i => !initial[i].AsSpan().SequenceEqual(session.P[i]));
+            using var exported = SvfExpert.Load(summary.ExpertDirectory!, session.Basis);
+            Assert.Equal("reinforce", exported.Config!.TrainingMode);
+        }
     }
 }
