@@ -112,7 +112,16 @@ public sealed class SvfTrainingRunTests
         var dev = Enumerable.Range(0, 3).Select(i => new EvalExample($"d{i}", $"D{i}: {i} * 2 = ?", $"{2 * i}")).ToList();
         var options = SvfPolicyOptions.For(mode, dir) with
         {
-            Iterations = 4, BatchSize = 2, GroupSize = mode == SvfPolicyMode.Faithful ? 1 : 3, KlCoefficient = 0.1, EvalEvery = 2, LearningRate = 0.05, MaxGradNorm = 0, Seed = 11, GenerationBatch = 4, Resume = resume,
+            Iterations = 4,
+            BatchSize = 2,
+            GroupSize = mode == SvfPolicyMode.Faithful ? 1 : 3,
+            KlCoefficient = 0.1,
+            EvalEvery = 2,
+            LearningRate = 0.05,
+            MaxGradNorm = 0,
+            Seed = 11,
+            GenerationBatch = 4,
+            Resume = resume,
         };
         return (new SvfPolicyTrainer(generator, s.Host, s.Expert, task, train, dev, options, reward: new ParityReward()), s);
     }
