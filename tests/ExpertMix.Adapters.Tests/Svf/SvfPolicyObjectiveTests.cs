@@ -1,4 +1,5 @@
 // The SVF policy objective without a model: KL directions on toy distributions and the group advantages.
+using ExpertMix.Adapters.Evaluation;
 using ExpertMix.Adapters.Svf.Training;
 using ExpertMix.Tensors;
 
@@ -89,5 +90,27 @@ public sealed class SvfPolicyObjectiveTests
         Assert.Contains("GroupSize", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<ArgumentException>(() => (d with { KlCoefficient = -1 }).Validate());
         Assert.Contains("KlCoefficient", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VerifierRewardsArePlusOneWhenCorrectAndMinusOneOtherwise()
+    {
+        var q = new EvalExample("q", "What is 6 · 7?", "42");
+        var gsm = new VerifierReward(new Gsm8kVerifier());
+        Assert.Equal(1f, gsm.Reward(q, "6 · 7 = 42."));
+        Assert.Equal(-1f, gsm.Reward(q, "It is 41"));
+        var arc = new VerifierReward(new ChoiceLetterVerifier());
+        Assert.Equal(1f, arc.Reward(new EvalExample("a", "…", "B"), "so the answer is (B)"));
+        Assert.Equal(-1f, arc.Reward(new EvalExample("a", "…", "B"), "so the answer is (C)"));
+        var pubmed = new VerifierReward(new YesNoMaybeVerifier());
+        Assert.Equal(1f, pubmed.Reward(new EvalExample("p", "…", "maybe"), "Decision: maybe"));
+        var exact = new VerifierReward(new ExactMatchVerifier());
+        Assert.Equal(1f, exact.Reward(new EvalExample("e", "…", "Paris"), "  Paris "));
+        var regex = new VerifierReward(new RegexVerifier(@"city: (\w+)"));
+        Assert.Equal(1f, regex.Reward(new EvalExample("r", "…", "Paris"), "the city: Paris, France"));
+        Assert.Equal(-1f, regex.Reward(new EvalExample("r", "…", "Paris"), "no city here"));
+        // a completion is verified after the example's prefix (HumanEval completes the prompt's function)
+        var prefixed = new EvalExample("h", "def f():", "4") { VerifyPrefix = "x = 2 + " };
+        Assert.Equal(1f, new VerifierReward(new RegexVerifier(@"x = 2 \+ (\d)")).Reward(prefixed, "4"));
     }
 }
