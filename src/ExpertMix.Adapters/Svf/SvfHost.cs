@@ -122,6 +122,16 @@ public sealed class SvfHost : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the base weights until the returned scope is disposed, keeping every mask and cached W' (so switching
+    /// back costs no recomposition): one reference forward of a KL penalty. Scopes do not nest.
+    /// </summary>
+    public IDisposable UseBaseWeights()
+    {
+        foreach (var l in _linears) l.Bypassed = true;
+        return new BypassScope(_linears);
+    }
+
     /// <summary>Back to the base weights everywhere (the SVF wrappers stay, idle).</summary>
     public void Clear()
     {
@@ -141,5 +151,13 @@ public sealed class SvfHost : IDisposable
             }
         }
         _linears.Clear();
+    }
+
+    private sealed class BypassScope(List<SvfLinear> linears) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var l in linears) l.Bypassed = false;
+        }
     }
 }

@@ -66,6 +66,12 @@ public sealed class SvfLinear : ILinearLike, IDisposable
     /// <summary>How many times W' was composed.</summary>
     public long Version { get; private set; }
 
+    /// <summary>
+    /// When true the base forward runs even with a mask set, and the cached W' is kept (no recomposition when it is
+    /// switched off again): the reference pass of KL penalties. Set through <see cref="SvfHost.UseBaseWeights"/>.
+    /// </summary>
+    public bool Bypassed { get; set; }
+
     /// <summary>The learnable p [r] when set (not owned).</summary>
     public Tensor? P => _p;
 
@@ -116,7 +122,7 @@ public sealed class SvfLinear : ILinearLike, IDisposable
     public Tensor Forward(Tensor x, ForwardContext ctx)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (!HasMask) return Base.Forward(x, ctx);
+        if (!HasMask || Bypassed) return Base.Forward(x, ctx);
         var w = Composed();                                                              // [out, in]
         if (_p is { } p && Autograd.ShouldRecord(p))
         {

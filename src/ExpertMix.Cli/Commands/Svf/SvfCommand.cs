@@ -1,4 +1,4 @@
-// `expertmix svf …`: decompose a base model, inspect SVF files, convert experts to LoRA (and, merged in, train).
+// `expertmix svf …`: decompose a base model, train experts, inspect SVF files, convert experts to LoRA.
 using System.CommandLine;
 
 namespace ExpertMix.Cli.Commands.Svf;
@@ -9,8 +9,9 @@ internal static class SvfCommand
     /// <summary>Creates `svf` with its sub-verbs.</summary>
     public static Command Create()
     {
-        var cmd = new Command("svf", "SVF experts (Transformer²): decompose a base model's targets, inspect bases/experts/mixtures, convert an expert to a PEFT LoRA adapter.");
+        var cmd = new Command("svf", "SVF experts (Transformer²): decompose a base model's targets, train experts, inspect bases/experts/mixtures, convert an expert to a PEFT LoRA adapter.");
         cmd.Add(SvfDecomposeCommand.Create());
+        cmd.Add(SvfTrainCommand.Create());
         cmd.Add(SvfInspectCommand.Create());
         cmd.Add(SvfToLoraCommand.Create());
         return cmd;
