@@ -5,9 +5,11 @@ and the act). Both are short-answer qa-jsonl tasks scored by `expertmix eval --t
 
 Writes into the folder given as the first argument (default: .):
   math-train.jsonl, reasoning-train.jsonl   300 prompt/completion rows each (SFT data for one SVF expert per task)
+  math-train-qa.jsonl, …                    the same prompts as qa-jsonl rows (policy-gradient training, `--task qa-jsonl`)
   math-eval.jsonl, reasoning-eval.jsonl     qa-jsonl rows: 30 with "split": "dev" and 100 with "split": "test"
   mixed-eval.jsonl                          the two eval files interleaved (the unseen mixture the strategies face)
-Train, dev and test come from different seeds and are checked to share no prompt.
+Train, dev and test come from different seeds; the tasks have few distinct prompts (30 counting starts, 288
+stories), so prompts repeat across and within splits: the walk-through shows the mechanics, not generalisation.
 
 Run: python3 tools/examples/t2_toy_data.py /tmp/t2
 """
@@ -21,7 +23,7 @@ THINGS = ["red balls", "blue cars", "big cats", "small dogs", "green apples", "y
 
 
 def math(rng):
-    a = rng.randint(1, 400)
+    a = rng.randint(1, 30)
     return f"Count: {a}, {a + 1}, {a + 2},", f"{a + 3}", f" {a + 3}, {a + 4}."
 
 
@@ -44,20 +46,18 @@ def main():
         rng = random.Random(len(name))
         train = [make(rng) for _ in range(300)]
         write(os.path.join(out, f"{name}-train.jsonl"), [{"prompt": p, "completion": c} for p, _, c in train])
+        write(os.path.join(out, f"{name}-train-qa.jsonl"), [{"prompt": p, "answer": a} for p, a, _ in train])
         seen = {p for p, _, _ in train}
         rng = random.Random(100 + len(name))
-        evals, prompts = [], set()
+        evals = []
         while len(evals) < 130:
             p, a, _ = make(rng)
-            if p in prompts:
-                continue
-            prompts.add(p)
             split = "dev" if len(evals) < 30 else "test"
             evals.append({"id": f"{name}/{len(evals)}", "prompt": p, "answer": a, "split": split, "category": name})
         overlap = sum(1 for r in evals if r["split"] == "test" and r["prompt"] in seen)
         write(os.path.join(out, f"{name}-eval.jsonl"), evals)
         mixed.append(evals)
-        print(f"{name}: 300 train, 30 dev, 100 test ({overlap} test prompts also occur in train: toy tasks have few distinct prompts)")
+        print(f"{name}: 300 train, 30 dev, 100 test ({overlap} test prompts also occur in train)")
     write(os.path.join(out, "mixed-eval.jsonl"), [r for pair in zip(*mixed) for r in pair])
 
 

@@ -98,11 +98,15 @@ public static partial class ClassificationPrompt
         throw new ArgumentException($"the record has none of the question fields {string.Join(", ", QuestionFields)} (keys: {string.Join(", ", record.Keys)})", nameof(record));
     }
 
-    /// <summary>The first-pass messages: [system = <see cref="SystemPrompt"/>, user = <paramref name="question"/>].</summary>
-    public static IReadOnlyList<ChatMessage> Messages(string question)
+    /// <summary>
+    /// The first-pass messages: [system = <paramref name="system"/> (default <see cref="SystemPrompt"/>, the reference
+    /// text), user = <paramref name="question"/>]. A shorter system text is for models whose positions cannot hold the
+    /// reference one; results with it are not the reference strategy.
+    /// </summary>
+    public static IReadOnlyList<ChatMessage> Messages(string question, string? system = null)
     {
         ArgumentNullException.ThrowIfNull(question);
-        return [new ChatMessage("system", SystemPrompt), new ChatMessage("user", question)];
+        return [new ChatMessage("system", system ?? SystemPrompt), new ChatMessage("user", question)];
     }
 
     /// <summary>
@@ -110,11 +114,11 @@ public static partial class ClassificationPrompt
     /// prompt (as <c>Generator.EncodePrompt</c> does for chat prompts), followed by <paramref name="assistantPrefill"/>
     /// (empty for the generating pass, <see cref="AssistantPrefill"/> for the label-score pass).
     /// </summary>
-    public static string Render(ChatTemplate template, string question, string assistantPrefill = "")
+    public static string Render(ChatTemplate template, string question, string assistantPrefill = "", string? system = null)
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(assistantPrefill);
-        string text = template.Render(new ChatTemplateInput(Messages(question))
+        string text = template.Render(new ChatTemplateInput(Messages(question, system))
         {
             AddGenerationPrompt = true,
             BosToken = template.BosToken,
@@ -124,10 +128,10 @@ public static partial class ClassificationPrompt
     }
 
     /// <summary>Token ids of <see cref="Render"/>'s text; the template writes any BOS itself, so no special tokens are added.</summary>
-    public static IReadOnlyList<int> Encode(Tokenizer tokenizer, ChatTemplate template, string question, string assistantPrefill = "")
+    public static IReadOnlyList<int> Encode(Tokenizer tokenizer, ChatTemplate template, string question, string assistantPrefill = "", string? system = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
-        return tokenizer.Encode(Render(template, question, assistantPrefill), SpecialTokens.None);
+        return tokenizer.Encode(Render(template, question, assistantPrefill, system), SpecialTokens.None);
     }
 
     [GeneratedRegex(@"\\boxed\{([^}]*)\}", RegexOptions.CultureInvariant)]

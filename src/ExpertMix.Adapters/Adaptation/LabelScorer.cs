@@ -68,10 +68,10 @@ public sealed class LabelScorer(ICausalLm model, Tokenizer tokenizer)
     /// The §9.4 first pass for <paramref name="question"/>: the classification chat (<see cref="ClassificationPrompt.Render"/>)
     /// with the assistant turn prefilled with <see cref="ClassificationPrompt.AssistantPrefill"/>, each of
     /// <see cref="ClassificationPrompt.Labels"/> scored with the closing <c>}</c>; no special tokens are added (the
-    /// template writes BOS).
+    /// template writes BOS). <paramref name="system"/> replaces the reference system text (null = the reference).
     /// </summary>
-    public LabelScores ScoreClassification(ChatTemplate template, string question) =>
-        Score(ClassificationPrompt.Render(template, question, ClassificationPrompt.AssistantPrefill), ClassificationPrompt.Labels,
+    public LabelScores ScoreClassification(ChatTemplate template, string question, string? system = null) =>
+        Score(ClassificationPrompt.Render(template, question, ClassificationPrompt.AssistantPrefill, system), ClassificationPrompt.Labels,
             SpecialTokens.None, ClassificationPrompt.LabelClosing);
 
     /// <summary>Scores each of <paramref name="labels"/> + <paramref name="closing"/> as the continuation of <paramref name="prefix"/> (see the class remarks).</summary>

@@ -116,7 +116,7 @@ public sealed partial class Transformer2 : IDisposable
             {
                 Host.Clear();
                 _labelScorer ??= new LabelScorer(Generator.Model, Generator.Tokenizer);
-                var scores = _labelScorer.ScoreClassification(Template(), question);
+                var scores = _labelScorer.ScoreClassification(Template(), question, Options.ClassificationSystem);
                 double[]? alpha = Options.Dispatch == LabelDispatch.Soft ? scores.Softmax(Options.Temperature) : null;
                 return new T2Dispatch(scores.Best, alpha, Scores: scores.Scores);
             }
@@ -126,7 +126,7 @@ public sealed partial class Transformer2 : IDisposable
                 else Host.Clear();
                 try
                 {
-                    var ids = ClassificationPrompt.Encode(Generator.Tokenizer, Template(), question);
+                    var ids = ClassificationPrompt.Encode(Generator.Tokenizer, Template(), question, system: Options.ClassificationSystem);
                     int room = Generator.Model.Info.MaxPositions - ids.Count;
                     if (room < 1) throw new ArgumentException($"Transformer²: the classification prompt has {ids.Count} tokens; the model has {Generator.Model.Info.MaxPositions} positions");
                     var gen = new GenerationOptions { MaxNewTokens = Math.Min(Options.FirstPassMaxNewTokens, room), Temperature = 0f };

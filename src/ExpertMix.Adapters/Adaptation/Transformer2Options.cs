@@ -47,6 +47,12 @@ public sealed record Transformer2Options
     /// <summary>Greedy token limit of the generating first pass (the reference uses the task's limit; the label fits in far fewer).</summary>
     public int FirstPassMaxNewTokens { get; init; } = 32;
 
+    /// <summary>
+    /// The system text of the classification chat (prompt, classifier and label-score first passes); null = the
+    /// reference §9.1 text. For models whose positions cannot hold the reference text; not the reference strategy.
+    /// </summary>
+    public string? ClassificationSystem { get; init; }
+
     /// <summary>Few-shot α: one per expert (<see cref="MixtureScope.Global"/>, K dims) or per expert and matrix (<see cref="MixtureScope.PerMatrix"/>, K×M dims).</summary>
     public MixtureScope Scope { get; init; } = MixtureScope.Global;
 

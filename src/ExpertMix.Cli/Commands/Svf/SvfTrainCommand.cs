@@ -29,8 +29,8 @@ internal static class SvfTrainCommand
         var model = new Option<string>("--model", "-m") { Description = "Base model directory (Hugging Face layout, with tokenizer).", Required = true };
         var data = new Option<string>("--data", "-d") { Description = "Training data: the task's file (or gsm8k directory); for sft a JSONL of prompt/completion, messages or text rows, or a gsm8k/arc/mbpp/pubmedqa source file.", Required = true };
         var dev = new Option<string?>("--dev") { Description = "Dev data for selection (default: gsm8k odd train rows, else a seeded 10% hold-out of --data)." };
-        var task = new Option<string>("--task") { Description = "The verifier: gsm8k, arc, pubmedqa, mbpp, humaneval, mc-jsonl; or sft (plain JSONL for --mode sft).", Required = true };
-        task.AcceptOnlyFromAmong("gsm8k", "arc", "pubmedqa", "mbpp", "humaneval", "mc-jsonl", "sft");
+        var task = new Option<string>("--task") { Description = "The verifier: gsm8k, arc, pubmedqa, mbpp, humaneval, mc-jsonl, qa-jsonl; or sft (plain JSONL for --mode sft).", Required = true };
+        task.AcceptOnlyFromAmong("gsm8k", "arc", "pubmedqa", "mbpp", "humaneval", "mc-jsonl", "qa-jsonl", "sft");
         var mode = new Option<string>("--mode") { Description = "sft (next-token loss on completions), reinforce (faithful §7.1: greedy, ±1, summed log-prob) or grpo (default §7.2: G sampled completions, RLOO, KL to the base).", DefaultValueFactory = _ => "grpo" };
         mode.AcceptOnlyFromAmong("sft", "reinforce", "grpo");
         var outDir = new Option<string>("--out", "-o") { Description = "Run folder: checkpoints/, metrics.jsonl, svf-basis.safetensors and the trained expert (expert/).", Required = true };
@@ -78,7 +78,7 @@ internal static class SvfTrainCommand
         if (!Directory.Exists(a.Model)) throw new UserErrorException($"model directory not found: {a.Model}");
         if (!File.Exists(a.Data) && !Directory.Exists(a.Data)) throw new UserErrorException($"--data not found: {a.Data}");
         if (a.Dev is not null && !File.Exists(a.Dev) && !Directory.Exists(a.Dev)) throw new UserErrorException($"--dev not found: {a.Dev}");
-        if (a.Mode != "sft" && a.Task == "sft") throw new UserErrorException($"--mode {a.Mode} needs a task with a verifier (gsm8k, arc, pubmedqa, mbpp, humaneval, mc-jsonl), not sft");
+        if (a.Mode != "sft" && a.Task == "sft") throw new UserErrorException($"--mode {a.Mode} needs a task with a verifier (gsm8k, arc, pubmedqa, mbpp, humaneval, mc-jsonl, qa-jsonl), not sft");
         Directory.CreateDirectory(a.Out);
         string root = TrainerCheckpoints.Root(a.Out);
         if (a.Resume is null && Directory.Exists(root) && Directory.EnumerateDirectories(root).Any())

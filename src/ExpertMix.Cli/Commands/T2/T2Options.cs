@@ -48,6 +48,12 @@ internal sealed class T2Options
 
     public Option<int> FirstPassTokens { get; } = new("--first-pass-tokens") { Description = "Greedy token limit of the generating first pass.", DefaultValueFactory = _ => 32 };
 
+    public Option<string?> ClassificationSystem { get; } = new("--classification-system") { Description = "Replace the reference §9.1 system text of the classification chat (for models whose positions cannot hold it; not the reference strategy)." };
+
+    public Option<string?> ClassificationSystemFile { get; } = new("--classification-system-file") { Description = "Like --classification-system, read from a UTF-8 file (trailing newlines dropped)." };
+
+    public Option<string?> Category { get; } = new("--category") { Description = "eval: the true category of the data for the dispatch confusion matrix (code, math, reasoning, other; default from the task: gsm8k → math, arc → reasoning, mbpp/humaneval → code)." };
+
     public Option<string?> Mixture { get; } = new("--mixture") { Description = "few-shot: an svf_mixture.json from `t2 adapt` (skips the search)." };
 
     public Option<string?> Dev { get; } = new("--dev") { Description = "few-shot: the data whose dev split supplies the shots (disjoint from test; eval default: --data)." };
@@ -69,7 +75,7 @@ internal sealed class T2Options
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Strategy, Experts, Classifier, Dispatch, Temperature, LenientLabels, FirstPassTokens, Mixture, Dev, Shots, Validation, CemIterations, TestInterval, Population, Scope, CemSeed }) command.Add(o);
+        foreach (var o in new Option[] { Strategy, Experts, Classifier, Dispatch, Temperature, LenientLabels, FirstPassTokens, ClassificationSystem, ClassificationSystemFile, Category, Mixture, Dev, Shots, Validation, CemIterations, TestInterval, Population, Scope, CemSeed }) command.Add(o);
     }
 
     /// <summary>The typed values (null when no strategy is chosen).</summary>
@@ -88,6 +94,8 @@ internal sealed class T2Options
         if (shots < 1) throw new UserErrorException($"--shots must be ≥ 1 (got {shots})");
         int validation = pr.GetValue(Validation);
         if (validation < 0) throw new UserErrorException($"--validation must be ≥ 0 (got {validation})");
+        string? category = pr.GetValue(Category);
+        if (category is not null && !DispatchConfusion.Columns.Contains(category)) throw new UserErrorException($"--category must be one of {string.Join(", ", DispatchConfusion.Columns)} (got '{category}')");
         var options = new Transformer2Options
         {
             Strategy = Strategies[s],
@@ -95,10 +103,19 @@ internal sealed class T2Options
             Temperature = pr.GetValue(Temperature),
             Parsing = pr.GetValue(LenientLabels) ? LabelParsing.Lenient : LabelParsing.Faithful,
             FirstPassMaxNewTokens = pr.GetValue(FirstPassTokens),
+            ClassificationSystem = SystemText(pr.GetValue(ClassificationSystem), pr.GetValue(ClassificationSystemFile)),
             Scope = pr.GetValue(Scope) == "per-matrix" ? MixtureScope.PerMatrix : MixtureScope.Global,
             Cem = cem,
         };
-        return new T2Args(s, options, ParseExperts(pr.GetValue(Experts)), pr.GetValue(Classifier), pr.GetValue(Mixture), pr.GetValue(Dev), shots) { Validation = validation };
+        return new T2Args(s, options, ParseExperts(pr.GetValue(Experts)), pr.GetValue(Classifier), pr.GetValue(Mixture), pr.GetValue(Dev), shots) { Validation = validation, Category = category };
+    }
+
+    /// <summary>The replacement system text: the option's text, or the file's contents (not both).</summary>
+    private static string? SystemText(string? text, string? file)
+    {
+        if (file is null) return text;
+        if (text is not null) throw new UserErrorException("give --classification-system or --classification-system-file, not both");
+        return File.Exists(file) ? File.ReadAllText(file).TrimEnd('\n', '\r') : throw new UserErrorException($"--classification-system-file: file not found: {file}");
     }
 
     /// <summary>Parses <c>cat=DIR,cat=DIR</c>.</summary>
@@ -122,6 +139,9 @@ internal sealed record T2Args(string StrategyName, Transformer2Options Options, 
 {
     /// <summary>Dev examples beyond the shots for the CEM's periodic dev check (0 = none).</summary>
     public int Validation { get; init; }
+
+    /// <summary>The data's true category for the dispatch confusion matrix (null = from the task name).</summary>
+    public string? Category { get; init; }
 
     /// <summary>Loads the model (without --svf), the basis, the experts and the classifier into a runtime (which the caller disposes before the model).</summary>
     public Transformer2 Build(ModelArgs model, PromptFormat format)

@@ -11,12 +11,13 @@ internal static class T2Report
 {
     /// <summary>
     /// The dispatch confusion matrix of the runtime's logged decisions: row = the task's category
-    /// (<see cref="DispatchConfusion.CategoryOfTask"/>), columns = code/math/reasoning/other. Empty for few-shot.
+    /// (<c>--category</c>, else <see cref="DispatchConfusion.CategoryOfTask"/>), columns = code/math/reasoning/other.
+    /// Empty for few-shot.
     /// </summary>
-    public static DispatchConfusion Confusion(Transformer2 runtime, EvalTask task)
+    public static DispatchConfusion Confusion(T2Args args, Transformer2 runtime, EvalTask task)
     {
         var c = new DispatchConfusion();
-        string truth = DispatchConfusion.CategoryOfTask(task.Name);
+        string truth = args.Category ?? DispatchConfusion.CategoryOfTask(task.Name);
         foreach (var d in runtime.Log.Where(d => d.Label != Transformer2.FewShotKey)) c.Add(truth, d.Label);
         return c;
     }
@@ -24,7 +25,7 @@ internal static class T2Report
     /// <summary>The JSON object: strategy, dispatch counts, confusion, dispatch accuracy, few-shot α and search size.</summary>
     public static Dictionary<string, object?> Summary(T2Args args, Transformer2 runtime, EvalTask task, T2FewShotResult? fewShot)
     {
-        var confusion = Confusion(runtime, task);
+        var confusion = Confusion(args, runtime, task);
         return new Dictionary<string, object?>
         {
             ["strategy"] = args.StrategyName,
@@ -44,7 +45,7 @@ internal static class T2Report
     /// <summary>Prints the confusion matrix (and α for few-shot) under the eval table.</summary>
     public static void Print(T2Args args, Transformer2 runtime, EvalTask task, T2FewShotResult? fewShot)
     {
-        var confusion = Confusion(runtime, task);
+        var confusion = Confusion(args, runtime, task);
         if (confusion.Total > 0)
         {
             var table = new Table().Title($"dispatch ({Markup.Escape(args.StrategyName)})").AddColumn("true \\ dispatched");
