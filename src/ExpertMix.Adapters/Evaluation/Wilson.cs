@@ -9,7 +9,8 @@ public static class Wilson
 
     /// <summary>
     /// The Wilson score interval of p̂ = k/n: centre (p̂ + z²/(2n)) / (1 + z²/n), half-width
-    /// z/(1 + z²/n) · √(p̂(1 − p̂)/n + z²/(4n²)); bounds clamped to [0, 1]. With n = 0 the interval is the
+    /// z/(1 + z²/n) · √(p̂(1 − p̂)/n + z²/(4n²)); bounds clamped to [0, 1], and exactly 0 (k = 0) or 1 (k = n)
+    /// there, where the closed form only reaches them up to rounding. With n = 0 the interval is the
     /// uninformative (0, 0, 1).
     /// </summary>
     /// <param name="correct">k, the number of correct items.</param>
@@ -27,7 +28,9 @@ public static class Wilson
         double denominator = 1 + (z2 / n);
         double centre = (p + (z2 / (2.0 * n))) / denominator;
         double half = z / denominator * Math.Sqrt((p * (1 - p) / n) + (z2 / (4.0 * n * n)));
-        return new AccuracyInterval(p, Math.Max(0, centre - half), Math.Min(1, centre + half));
+        double low = correct == 0 ? 0 : Math.Max(0, centre - half);
+        double high = correct == n ? 1 : Math.Min(1, centre + half);
+        return new AccuracyInterval(p, low, high);
     }
 
     /// <summary>The Wilson interval of the verdicts in <paramref name="correct"/> (see <see cref="Interval(int, int, double)"/>).</summary>

@@ -22,7 +22,11 @@ internal static class SvfTrainCommand
     /// <summary>Everything one parse yields.</summary>
     internal sealed record Args(string Model, string Data, string? Dev, string Task, string Mode, string Out, string Targets, int? Iterations, int? Batch, int? Group,
         double? Kl, double Lr, double Clip, int? MaxNewTokens, ulong Seed, string? Resume, bool Json, string Advantage, int EvalEvery, float? Temperature,
-        string Format, string? Basis, int MaxLength, double CodeTimeout);
+        string Format, string? Basis, int MaxLength, double CodeTimeout)
+    {
+        /// <summary>An expert whose p starts the run instead of the §5 initialisation (e.g. policy training after sft).</summary>
+        public string? Init { get; init; }
+    }
 
     public static Command Create()
     {
@@ -55,9 +59,10 @@ internal static class SvfTrainCommand
         var basis = new Option<string?>("--basis") { Description = "SVD basis cache (default: OUT/svf-basis.safetensors; computed once)." };
         var maxLength = new Option<int>("--max-length") { Description = "sft: tokens per sequence.", DefaultValueFactory = _ => 512 };
         var codeTimeout = new Option<double>("--code-timeout") { Description = "Seconds per program for code rewards (mbpp, humaneval).", DefaultValueFactory = _ => 10 };
+        var init = new Option<string?>("--init") { Description = "Start from this expert's p (same basis and targets) instead of the §5 initialisation, e.g. a policy run after sft." };
         var threads = new Option<int?>("--threads", "-t") { Description = "Worker threads (default: all cores)." };
         var cmd = new Command("train", "Train an SVF expert: only the singular-value scales p of the target matrices learn. sft uses the next-token loss; reinforce/grpo use policy gradients on the task verifier's ±1 reward, keeping the best-dev checkpoint.");
-        foreach (var o in new Option[] { model, data, dev, task, mode, outDir, targets, iterations, batch, group, kl, lr, clip, maxNew, seed, resume, json, advantage, evalEvery, temperature, format, basis, maxLength, codeTimeout, threads })
+        foreach (var o in new Option[] { model, data, dev, task, mode, outDir, targets, iterations, batch, group, kl, lr, clip, maxNew, seed, resume, json, advantage, evalEvery, temperature, format, basis, maxLength, codeTimeout, init, threads })
         {
             cmd.Add(o);
         }
@@ -67,7 +72,7 @@ internal static class SvfTrainCommand
             var args = new Args(pr.GetValue(model)!, pr.GetValue(data)!, pr.GetValue(dev), pr.GetValue(task)!, pr.GetValue(mode)!, pr.GetValue(outDir)!, pr.GetValue(targets)!,
                 pr.GetValue(iterations), pr.GetValue(batch), pr.GetValue(group), pr.GetValue(kl), pr.GetValue(lr), pr.GetValue(clip), pr.GetValue(maxNew), pr.GetValue(seed),
                 pr.GetValue(resume), pr.GetValue(json), pr.GetValue(advantage)!, pr.GetValue(evalEvery), pr.GetValue(temperature), pr.GetValue(format)!, pr.GetValue(basis),
-                pr.GetValue(maxLength), pr.GetValue(codeTimeout));
+                pr.GetValue(maxLength), pr.GetValue(codeTimeout)) { Init = pr.GetValue(init) };
             return Execute(args);
         });
         return cmd;
@@ -94,6 +99,7 @@ internal static class SvfTrainCommand
             if (!a.Json) Console.Error.WriteLine($"svf train: {(File.Exists(basisPath) ? "loading" : "computing")} the SVD basis {basisPath}");
             using var basis = SvfBasis.LoadOrDecompose(basisPath, model, targets, baseName);
             using var expert = SvfExpert.CreateInitial(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a.Out))), basis, new Rng(a.Seed));
+            if (a.Init is not null) StartFrom(a.Init, basis, expert);
             using var host = new SvfHost(model, basis);
             long parameters = expert.Parameters.Sum(p => (long)p.P.Numel);
             var report = a.Mode == "sft" ? TrainSft(a, model, host, expert) : TrainPolicy(a, model, host, expert);
@@ -114,6 +120,19 @@ internal static class SvfTrainCommand
                 AnsiConsole.Write(table);
             }
             return diverged ? 1 : 0;
+        }
+    }
+
+    /// <summary>Copies the p of the expert in <paramref name="directory"/> (checked against the basis) into <paramref name="expert"/>.</summary>
+    private static void StartFrom(string directory, SvfBasis basis, SvfExpert expert)
+    {
+        if (!Directory.Exists(directory)) throw new UserErrorException($"--init: expert directory not found: {directory}");
+        using var init = SvfExpert.Load(directory, basis);
+        foreach (var (name, p) in expert.Parameters)
+        {
+            var source = init.Find(name) ?? throw new UserErrorException($"--init: {directory} has no vector for {name} (it adapts other matrices)");
+            if (source.Numel != p.Numel) throw new UserErrorException($"--init: {directory}: {name} has {source.Numel} values, the basis rank is {p.Numel}");
+            source.Span.CopyTo(p.Span);
         }
     }
 
