@@ -110,4 +110,41 @@ public sealed class SvfTrainCommandTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("verifier", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Init_starts_a_policy_run_from_an_sft_expert()
+    {
+        string model = ByteModel(), sftDir = Path.Combine(_dir, "sft-init");
+        string data = Path.Combine(_dir, "sft-init.jsonl");
+        File.WriteAllLines(data, Enumerable.Range(0, 12).Select(i => JsonSerializer.Serialize(new { prompt = $"{i}+1=", completion = $"{i + 1}" })));
+        var (code, stdout, stderr) = CliRunner.Run("svf", "train", "--model", model, "--data", data, "--task", "sft", "--mode", "sft", "--out", sftDir,
+            "--iterations", "4", "--batch", "4", "--lr", "0.2", "--clip", "0", "--max-length", "16", "--json");
+        Assert.True(code == 0, stderr);
+        string sftExpert = JsonDocument.Parse(stdout).RootElement.GetProperty("expert").GetString()!;
+
+        // a policy run whose step is negligible (lr 1e-12) exports the p it started from: the sft expert's, not the §5 init
+        string policyDir = Path.Combine(_dir, "policy-init");
+        (code, stdout, stderr) = CliRunner.Run("svf", "train", "--model", model, "--data", McData("pi.jsonl", 4, 0), "--dev", McData("pd.jsonl", 2, 50),
+            "--task", "mc-jsonl", "--mode", "reinforce", "--out", policyDir, "--basis", Path.Combine(sftDir, SvfBasis.FileName), "--init", sftExpert,
+            "--iterations", "1", "--batch", "2", "--max-new-tokens", "2", "--lr", "1e-12", "--json");
+        Assert.True(code == 0, stderr);
+        string policyExpert = JsonDocument.Parse(stdout).RootElement.GetProperty("expert").GetString()!;
+        using var lm = CausalLm.Load(model, new LoadOptions(DType: DTypePolicy.F32));
+        using var basis = SvfBasis.Load(Path.Combine(sftDir, SvfBasis.FileName), lm);
+        using var a = SvfExpert.Load(sftExpert, basis);
+        using var b = SvfExpert.Load(policyExpert, basis);
+        double moved = 0;
+        foreach (var (name, p) in a.Parameters)
+        {
+            float[] x = p.ToArray(), y = b.Find(name)!.ToArray();
+            for (int i = 0; i < x.Length; i++) Assert.Equal(x[i], y[i], 1e-6f);
+            moved += x.Sum(v => Math.Abs(v - 0.1));
+        }
+        Assert.True(moved > 1e-2, "the sft expert should differ from the §5 initialisation, or the test proves nothing");
+
+        (code, _, stderr) = CliRunner.Run("svf", "train", "--model", model, "--data", McData("pj.jsonl", 4, 0), "--task", "mc-jsonl", "--mode", "reinforce",
+            "--out", Path.Combine(_dir, "no-init"), "--init", Path.Combine(_dir, "missing"), "--iterations", "1");
+        Assert.Equal(2, code);
+        Assert.Contains("--init", stderr, StringComparison.Ordinal);
+    }
 }
