@@ -22,20 +22,7 @@ public sealed class SvfTrainCommandTests : IDisposable
         string dir = Path.Combine(_dir, "model");
         Directory.CreateDirectory(dir);
         foreach (var f in Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "tests", "ExpertMix.Models.Tests", "Golden", "tiny-llama"))) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
-        var alphabet = new char[256];
-        int n = 0;
-        for (int b = 0; b < 256; b++) alphabet[b] = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF ? (char)b : (char)(256 + n++);
-        var vocab = Enumerable.Range(0, 256).ToDictionary(b => alphabet[b].ToString(), b => b);
-        var json = new Dictionary<string, object?>
-        {
-            ["added_tokens"] = Array.Empty<object>(),
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = new { type = "ByteLevel", add_prefix_space = false, trim_offsets = true, use_regex = true },
-            ["post_processor"] = null,
-            ["decoder"] = new { type = "ByteLevel", add_prefix_space = false, trim_offsets = true, use_regex = true },
-            ["model"] = new { type = "BPE", vocab, merges = Array.Empty<string>() },
-        };
-        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), JsonSerializer.Serialize(json));
+        ByteTokenizerFile.Write(dir);
         return dir;
     }
 

@@ -71,20 +71,7 @@ public static class TinyChatLlama
 
     private static void WriteTokenizer(string dir)
     {
-        var vocab = new Dictionary<string, int>();
-        var alphabet = ByteAlphabet();
-        for (int b = 0; b < 256; b++) vocab[alphabet[b].ToString()] = b;
-        object Added(int id, string content) => new { id, content, single_word = false, lstrip = false, rstrip = false, normalized = false, special = true };
-        var json = new Dictionary<string, object?>
-        {
-            ["added_tokens"] = new[] { Added(256, "<s>"), Added(257, "</s>"), Added(258, "<|im_start|>"), Added(259, "<|im_end|>"), Added(260, "<pad>") },
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = new { type = "ByteLevel", add_prefix_space = false, trim_offsets = true, use_regex = true },
-            ["post_processor"] = null,
-            ["decoder"] = new { type = "ByteLevel", add_prefix_space = false, trim_offsets = true, use_regex = true },
-            ["model"] = new { type = "BPE", vocab, merges = Array.Empty<string>() },
-        };
-        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), JsonSerializer.Serialize(json));
+        ByteTokenizerFile.Write(dir, [ByteTokenizerFile.Special(256, "<s>"), ByteTokenizerFile.Special(257, "</s>"), ByteTokenizerFile.Special(258, "<|im_start|>"), ByteTokenizerFile.Special(259, "<|im_end|>"), ByteTokenizerFile.Special(260, "<pad>")]);
         var config = new Dictionary<string, object?>
         {
             ["bos_token"] = "<s>",
@@ -94,17 +81,5 @@ public static class TinyChatLlama
                 + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
         };
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), JsonSerializer.Serialize(config));
-    }
-
-    private static char[] ByteAlphabet()
-    {
-        var table = new char[256];
-        int n = 0;
-        for (int b = 0; b < 256; b++)
-        {
-            bool direct = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-            table[b] = direct ? (char)b : (char)(256 + n++);
-        }
-        return table;
     }
 }

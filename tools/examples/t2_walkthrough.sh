@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Transformer² walk-through of docs/transformer2.md on ../shared/models/stories260K (about 6 minutes on 2 cores).
+# The Transformer² walk-through of docs/transformer2.md on ../shared/models/stories260K (about 4 minutes on 2 cores).
 # Usage: bash tools/examples/t2_walkthrough.sh [WORKDIR]   (default /tmp/t2); needs a Release build of the CLI.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
