@@ -31,7 +31,12 @@ public static class Program
     /// <remarks>
     /// System.CommandLine's default exception handler is off: it would print a stack trace and return 1 before
     /// <see cref="CliErrors"/> could map the exception to one `error:` line and exit code 2.
+    /// Spectre's static console is rebound to the current <see cref="Console.Out"/> on every call: it otherwise keeps
+    /// the writer of its first use, which breaks in-process callers (tests) that redirect the console per call.
     /// </remarks>
-    public static int Main(string[] args) =>
-        CliErrors.Run(() => BuildRoot().Parse(args).Invoke(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+    public static int Main(string[] args)
+    {
+        Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(Console.Out) });
+        return CliErrors.Run(() => BuildRoot().Parse(args).Invoke(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+    }
 }
