@@ -110,7 +110,7 @@ public sealed class EvalHarness
             {
                 ct.ThrowIfCancellationRequested();
                 var clock = Stopwatch.StartNew();
-                decisions[i] = fp.Decide(examples[i].Prompt);
+                decisions[i] = fp.Decide(examples[i].Question ?? examples[i].Prompt);
                 firstSeconds[i] = clock.Elapsed.TotalSeconds;
             }
         }

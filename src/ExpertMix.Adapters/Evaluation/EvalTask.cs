@@ -19,6 +19,12 @@ public sealed record EvalExample(string Id, string Prompt, string Gold)
 {
     /// <summary>Text put before the completion when it is verified (HumanEval: the prompt, whose function the model completes).</summary>
     public string VerifyPrefix { get; init; } = "";
+
+    /// <summary>
+    /// The raw question a classifying first pass reads (spec §9.1: the question itself, without the task's system
+    /// text or answer layout); null = <see cref="Prompt"/>.
+    /// </summary>
+    public string? Question { get; init; }
 }
 
 /// <summary>A task: its verifier, decoding limits and how examples are read from a file or directory.</summary>

@@ -100,6 +100,15 @@ public static class EvalTasks
 
     private static string WithSystem(string system, string prompt) => system + "\n\n" + prompt;
 
+    /// <summary>A layout prompt "Question: …\nAnswer:\n" without its "Question: " head and "Answer:" tail (what §9.1 classifies).</summary>
+    internal static string RawQuestion(string layoutPrompt)
+    {
+        string q = layoutPrompt.StartsWith("Question: ", StringComparison.Ordinal) ? layoutPrompt["Question: ".Length..] : layoutPrompt;
+        q = q.TrimEnd('\n');
+        if (q.EndsWith("Answer:", StringComparison.Ordinal)) q = q[..^"Answer:".Length];
+        return q.TrimEnd('\n');
+    }
+
     private static string FileIn(string data, string name)
     {
         string path = Directory.Exists(data) ? Path.Combine(data, name) : data;
@@ -109,7 +118,7 @@ public static class EvalTasks
     private static IReadOnlyList<EvalExample> LoadGsm8k(string data, EvalSplit split)
     {
         IEnumerable<EvalExample> Read(string file) => DatasetConverters.ReadGsm8k(file).Select((r, i) =>
-            new EvalExample($"{Path.GetFileNameWithoutExtension(file)}/{i}", WithSystem(Gsm8kSystem, r.Prompt), Gsm8kVerifier.GoldNumber(r.Completion)));
+            new EvalExample($"{Path.GetFileNameWithoutExtension(file)}/{i}", WithSystem(Gsm8kSystem, r.Prompt), Gsm8kVerifier.GoldNumber(r.Completion)) { Question = RawQuestion(r.Prompt) });
         if (!Directory.Exists(data)) return HoldOut(Read(FileIn(data, "test.jsonl")), split);
         return split == EvalSplit.Test ? [.. Read(FileIn(data, "test.jsonl"))] : [.. Read(FileIn(data, "train.jsonl")).Where((_, i) => i % 2 == 1)];
     }
@@ -119,7 +128,7 @@ public static class EvalTasks
         string file = FileIn(data, fileName);
         var ids = JsonLines(file).Select(r => Str(r.Row, "id", r.Where)).ToList();
         var rows = DatasetConverters.ReadArc(file).Select((r, i) =>
-            new EvalExample(ids[i], WithSystem(ArcSystem, r.Prompt), r.Completion[..r.Completion.IndexOf('.', StringComparison.Ordinal)]));
+            new EvalExample(ids[i], WithSystem(ArcSystem, r.Prompt), r.Completion[..r.Completion.IndexOf('.', StringComparison.Ordinal)]) { Question = RawQuestion(r.Prompt) });
         return HoldOut(rows, split);
     }
 
@@ -137,7 +146,7 @@ public static class EvalTasks
         return [.. rows.Select((r, i) =>
         {
             string decision = r.Completion[(r.Completion.LastIndexOf("Decision:", StringComparison.Ordinal) + 9)..].Trim();
-            return new EvalExample(ids[i], WithSystem(PubMedQaSystem, r.Prompt), decision);
+            return new EvalExample(ids[i], WithSystem(PubMedQaSystem, r.Prompt), decision) { Question = RawQuestion(r.Prompt) };
         })];
     }
 
@@ -157,7 +166,7 @@ public static class EvalTasks
             if (row.TryGetProperty("test_setup_code", out var setup) && setup.ValueKind == JsonValueKind.String) tests.Append(setup.GetString()).Append('\n');
             foreach (var t in Prop(row, "test_list", JsonValueKind.Array, where).EnumerateArray()) tests.Append(t.GetString()).Append('\n');
             string gold = tests.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
-            list.Add(new EvalExample($"mbpp/{id}", $"{MbppSystem}\n\n@@ Instruction\n{prompt}\n@@ Response\n", gold));
+            list.Add(new EvalExample($"mbpp/{id}", $"{MbppSystem}\n\n@@ Instruction\n{prompt}\n@@ Response\n", gold) { Question = prompt });
         }
         return list;
     }
@@ -202,7 +211,7 @@ public static class EvalTasks
                 ? (ans.GetInt32() is var k && k >= 0 && k < labels.Count ? labels[k] : throw new InvalidDataException($"{where}: answer index {ans} outside 0..{labels.Count - 1}"))
                 : ans.GetString() ?? "";
             if (!labels.Contains(gold)) throw new InvalidDataException($"{where}: answer '{gold}' is not one of the labels {string.Join(",", labels)}");
-            rows.Add(new EvalExample(id, WithSystem(ArcSystem, prompt.ToString()), gold));
+            rows.Add(new EvalExample(id, WithSystem(ArcSystem, prompt.ToString()), gold) { Question = RawQuestion(prompt.ToString()) });
         }
         return HoldOut(rows, split);
     }

@@ -70,9 +70,11 @@ public sealed class EvalHarnessTests
         string file = EvalTaskTests.WriteMc(9);
         var task = EvalTasks.Get("mc-jsonl") with { MaxNewTokens = 3 };
         var log = new List<string>();
+        var seen = new List<string>();
         var firstPass = new DelegateFirstPass(
             prompt =>
             {
+                lock (seen) seen.Add(prompt);
                 Thread.Sleep(5);
                 return new FirstPassDecision(prompt.Contains("time 1", StringComparison.Ordinal) ? "one" : "other");
             },
@@ -86,6 +88,15 @@ public sealed class EvalHarnessTests
         Assert.All(report.Records, r => Assert.True(r.FirstPassSeconds >= 0.004, r.Id));
         Assert.Equal(report.Records.Sum(r => r.FirstPassSeconds), report.FirstPassSeconds, 9);
         Assert.All(report.Records, r => Assert.Equal(r.Prompt.Contains("time 1", StringComparison.Ordinal) ? "one" : "other", r.FirstPassKey));
+        // The first pass reads the raw question (§9.1): no system text, no "Question: " head, no "Answer:" tail.
+        Assert.NotEmpty(seen);
+        Assert.All(seen, q =>
+        {
+            Assert.DoesNotContain(EvalTasks.ArcSystem, q, StringComparison.Ordinal);
+            Assert.False(q.StartsWith("Question: ", StringComparison.Ordinal), q);
+            Assert.False(q.EndsWith("Answer:", StringComparison.Ordinal) || q.EndsWith('\n'), q);
+            Assert.Contains(report.Records, r => r.Prompt.Contains(q, StringComparison.Ordinal));
+        });
         // Each seed applies each distinct decision once and restores it before the next.
         var keys = report.Records.Where(r => r.Seed == 0).Select(r => r.FirstPassKey!).Distinct().ToList();
         Assert.Equal(2 * keys.Count * 2, log.Count);

@@ -19,6 +19,7 @@ public sealed class EvalTaskTests
         Assert.All(dev, e => Assert.True(int.Parse(e.Id.Split('/')[1], System.Globalization.CultureInfo.InvariantCulture) % 2 == 1, e.Id));
         Assert.StartsWith(EvalTasks.Gsm8kSystem, test[0].Prompt, StringComparison.Ordinal);
         Assert.EndsWith("Answer:\n", test[0].Prompt, StringComparison.Ordinal);
+        Assert.Equal(test[0].Prompt, $"{EvalTasks.Gsm8kSystem}\n\nQuestion: {test[0].Question}\nAnswer:\n");   // the raw question, for §9.1
         Assert.Empty(test.Select(e => e.Prompt).Intersect(dev.Select(e => e.Prompt)));
     }
 
