@@ -41,7 +41,7 @@ internal static class DataFixtures
         string dir = Path.Combine(Path.GetTempPath(), "expertmix-data-tok-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(dir);
         var vocab = new Dictionary<string, int>();
-        var alphabet = ByteAlphabet();
+        var alphabet = ByteTokenizerFile.Alphabet();
         for (int b = 0; b < 256; b++) vocab[alphabet[b].ToString()] = b;
         object Added(int id, string content) => new { id, content, single_word = false, lstrip = false, rstrip = false, normalized = false, special = true };
         var json = new Dictionary<string, object?>
@@ -76,18 +76,6 @@ internal static class DataFixtures
         };
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), JsonSerializer.Serialize(config));
         return dir;
-    }
-
-    private static char[] ByteAlphabet()
-    {
-        var table = new char[256];
-        int n = 0;
-        for (int b = 0; b < 256; b++)
-        {
-            bool direct = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-            table[b] = direct ? (char)b : (char)(256 + n++);
-        }
-        return table;
     }
 
     /// <summary>A temp folder deleted on dispose.</summary>

@@ -1,10 +1,29 @@
 // Random matrices with a prescribed spectrum and other inputs of the SVF tests.
+using ExpertMix.Adapters.Svf;
 using ExpertMix.Tensors;
+using ExpertMix.Testing;
 
 namespace ExpertMix.Adapters.Tests.Svf;
 
 internal static class SvfFixtures
 {
+    /// <summary>
+    /// The expert of a golden file's <c>init.&lt;param&gt;</c> pre-sigmoid vectors (p requires grad), after checking that the
+    /// file's <c>params</c> metadata names exactly the basis's matrices.
+    /// </summary>
+    public static SvfExpert GoldenInitialExpert(GoldenFile golden, SvfBasis basis)
+    {
+        var names = golden.Metadata["params"].Split(',');
+        Assert.Equal(names.Order(), basis.Matrices.Select(x => x.ParamName).Order());
+        var ps = basis.Matrices.Select(x =>
+        {
+            var t = golden[$"init.{x.ParamName}"].ToTensor();
+            t.RequiresGrad = true;
+            return (x.ParamName, t);
+        }).ToList();
+        return new SvfExpert("g", ps, 1f, "", basis.Fingerprint);
+    }
+
     public static float[] Normal(int count, Rng rng, double std = 1)
     {
         var x = new float[count];

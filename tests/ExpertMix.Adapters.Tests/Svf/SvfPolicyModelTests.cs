@@ -20,15 +20,7 @@ public sealed class SvfPolicyModelTests
         var golden = LoraFixtures.Golden("svf-reinforce-tiny-llama.safetensors");
         using var lm = LoraFixtures.Load("tiny-llama");
         using var basis = SvfBasis.Decompose(lm);
-        var names = golden.Metadata["params"].Split(',');
-        Assert.Equal(names.Order(), basis.Matrices.Select(x => x.ParamName).Order());
-        var ps = basis.Matrices.Select(x =>
-        {
-            var t = golden[$"init.{x.ParamName}"].ToTensor();
-            t.RequiresGrad = true;
-            return (x.ParamName, t);
-        }).ToList();
-        using var expert = new SvfExpert("g", ps, 1f, "", basis.Fingerprint);
+        using var expert = SvfFixtures.GoldenInitialExpert(golden, basis);
         using var host = new SvfHost(lm, basis);
         host.Apply(expert);
         var rewards = golden["rewards"].Data;
@@ -39,12 +31,12 @@ public sealed class SvfPolicyModelTests
         var step = SvfPolicyLoss.Accumulate(lm, host, rollouts, rollouts.Count, options, 8);
         Assert.Equal(golden["loss"].Data[0], step.Loss, 4);
         Assert.True(step.MeanKl > 1e-4, $"the KL term should matter in this golden (mean KL {step.MeanKl})");
-        foreach (var (name, p) in ps) TensorAssert.Close(golden[$"grad.{name}"].Data, p.Grad!.ToArray(), 1e-5, 2e-3, $"∂L/∂p {name}");
+        foreach (var (name, p) in expert.Parameters) TensorAssert.Close(golden[$"grad.{name}"].Data, p.Grad!.ToArray(), 1e-5, 2e-3, $"∂L/∂p {name}");
 
-        using var adam = new AdamW(ps.Select(x => x.t), new AdamWOptions(LearningRate: options.LearningRate, WeightDecay: 0));
-        GradClipping.ClipGlobalNorm(ps.Select(x => x.t), options.MaxGradNorm);
+        using var adam = new AdamW(expert.Parameters.Select(x => x.P), new AdamWOptions(LearningRate: options.LearningRate, WeightDecay: 0));
+        GradClipping.ClipGlobalNorm(expert.Parameters.Select(x => x.P), options.MaxGradNorm);
         adam.Step();
-        foreach (var (name, p) in ps) TensorAssert.Close(golden[$"final.{name}"].Data, p.ToArray(), 1e-6, 1e-5, $"p after clip + Adam {name}");
+        foreach (var (name, p) in expert.Parameters) TensorAssert.Close(golden[$"final.{name}"].Data, p.ToArray(), 1e-6, 1e-5, $"p after clip + Adam {name}");
         Assert.All(lm.NamedParameters(), x => Assert.Null(x.Param.Grad));
     }
 

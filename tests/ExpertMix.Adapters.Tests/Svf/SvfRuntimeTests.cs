@@ -173,21 +173,13 @@ public sealed class SvfRuntimeTests
         // one AdamW step of p through the model
         using var lm = LoraFixtures.Load("tiny-llama");
         using var basis = SvfBasis.Decompose(lm);
-        var names = golden.Metadata["params"].Split(',');
-        Assert.Equal(names.Order(), basis.Matrices.Select(x => x.ParamName).Order());
-        var ps = basis.Matrices.Select(x =>
-        {
-            var t = golden[$"init.{x.ParamName}"].ToTensor();
-            t.RequiresGrad = true;
-            return (x.ParamName, t);
-        }).ToList();
-        using var expert = new SvfExpert("g", ps, 1f, "", basis.Fingerprint);
+        using var expert = SvfFixtures.GoldenInitialExpert(golden, basis);
         using var host = new SvfHost(lm, basis);
         host.Apply(expert);
         long[] batch = golden["train.batch"].ToInt64();
         int rows = 2, t = batch.Length / rows;
         var ids = batch.Select(x => (int)x).ToArray();
-        using var opt = new AdamW(ps.Select(x => x.t), new AdamWOptions(LearningRate: double.Parse(golden.Metadata["lr"], System.Globalization.CultureInfo.InvariantCulture), WeightDecay: 0.01));
+        using var opt = new AdamW(expert.Parameters.Select(x => x.P), new AdamWOptions(LearningRate: double.Parse(golden.Metadata["lr"], System.Globalization.CultureInfo.InvariantCulture), WeightDecay: 0.01));
         double loss;
         using (var scope = TensorScope.Begin())
         {
@@ -197,9 +189,9 @@ public sealed class SvfRuntimeTests
             l.Backward();
         }
         Assert.Equal(golden["train.loss"].Data[0], loss, 4);
-        foreach (var (name, pt) in ps) TensorAssert.Close(golden[$"grad.{name}"].Data, pt.Grad!.ToArray(), 1e-6, 2e-3, $"∂L/∂p {name}");
+        foreach (var (name, pt) in expert.Parameters) TensorAssert.Close(golden[$"grad.{name}"].Data, pt.Grad!.ToArray(), 1e-6, 2e-3, $"∂L/∂p {name}");
         opt.Step();
-        foreach (var (name, pt) in ps) TensorAssert.Close(golden[$"final.{name}"].Data, pt.ToArray(), 1e-6, 1e-5, $"p after one step {name}");
+        foreach (var (name, pt) in expert.Parameters) TensorAssert.Close(golden[$"final.{name}"].Data, pt.ToArray(), 1e-6, 1e-5, $"p after one step {name}");
         Assert.All(lm.NamedParameters(), x => Assert.Null(x.Param.Grad));
     }
 
