@@ -1,6 +1,5 @@
 // Exact symmetric eigendecomposition in f64: Householder tridiagonalisation + implicit QL (EISPACK tred2/tql2).
 using System.Runtime.CompilerServices;
-using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace ExpertMix.Adapters.Merging;
@@ -183,7 +182,7 @@ internal static class SymmetricEigen
                         c = p / r;
                         p = (c * d[i]) - (s * g);
                         d[i + 1] = h + (s * ((c * g) + (s * d[i])));
-                        Rotate(v.AsSpan(i * n, n), v.AsSpan((i + 1) * n, n), c, s);
+                        PlaneRotation.Apply(v.AsSpan(i * n, n), v.AsSpan((i + 1) * n, n), c, s);
                     }
                     p = -s * s2 * c3 * el1 * e[l] / dl1;
                     e[l] = s * p;
@@ -193,31 +192,6 @@ internal static class SymmetricEigen
             }
             d[l] += f;
             e[l] = 0;
-        }
-    }
-
-    // (x, y) ← (c·x − s·y, s·x + c·y) elementwise.
-    private static void Rotate(Span<double> x, Span<double> y, double c, double s)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vc = new Vector<double>(c);
-            var vs = new Vector<double>(s);
-            int w = Vector<double>.Count;
-            for (; i <= x.Length - w; i += w)
-            {
-                var xv = new Vector<double>(x.Slice(i, w));
-                var yv = new Vector<double>(y.Slice(i, w));
-                ((vc * xv) - (vs * yv)).CopyTo(x.Slice(i, w));
-                ((vs * xv) + (vc * yv)).CopyTo(y.Slice(i, w));
-            }
-        }
-        for (; i < x.Length; i++)
-        {
-            double h = y[i];
-            y[i] = (s * x[i]) + (c * h);
-            x[i] = (c * x[i]) - (s * h);
         }
     }
 

@@ -1,5 +1,4 @@
 // Full reduced SVD of a dense f32 matrix in f64: Gram eigenvectors as a preconditioner, then one-sided Jacobi.
-using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using ExpertMix.Adapters.Merging;
@@ -152,8 +151,8 @@ public static class FullSvd
                     double t = (zeta >= 0 ? 1 : -1) / (Math.Abs(zeta) + Math.Sqrt(1 + (zeta * zeta)));
                     double c = 1 / Math.Sqrt(1 + (t * t));
                     double s = c * t;
-                    Rotate(b[p], b[k], c, s);
-                    Rotate(q[p], q[k], c, s);
+                    PlaneRotation.Apply(b[p], b[k], c, s);
+                    PlaneRotation.Apply(q[p], q[k], c, s);
                     norms[p] = Math.Max(alpha - (t * gamma), 0);
                     norms[k] = beta + (t * gamma);
                 }
@@ -207,30 +206,5 @@ public static class FullSvd
             for (int i = 0; i < len; i++) y[(i * r) + j] = c[i];
         }
         return y;
-    }
-
-    // (x, y) ← (c·x − s·y, s·x + c·y) elementwise.
-    private static void Rotate(double[] x, double[] y, double c, double s)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vc = new Vector<double>(c);
-            var vs = new Vector<double>(s);
-            int w = Vector<double>.Count;
-            for (; i <= x.Length - w; i += w)
-            {
-                var xv = new Vector<double>(x.AsSpan(i, w));
-                var yv = new Vector<double>(y.AsSpan(i, w));
-                ((vc * xv) - (vs * yv)).CopyTo(x.AsSpan(i, w));
-                ((vs * xv) + (vc * yv)).CopyTo(y.AsSpan(i, w));
-            }
-        }
-        for (; i < x.Length; i++)
-        {
-            double h = y[i];
-            y[i] = (s * x[i]) + (c * h);
-            x[i] = (c * x[i]) - (s * h);
-        }
     }
 }
