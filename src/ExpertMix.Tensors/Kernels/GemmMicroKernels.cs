@@ -16,6 +16,7 @@ public static unsafe partial class Gemm
     // The C tile is prefetched 48 steps before the loop ends (earlier prefetches get evicted when ldc is a multiple
     // of 4 KB and all tile rows share L1 sets).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // the edge tile's stackalloc must not call a memset: a call there made accumulators spill in the k loop
     private static void Kernel8x48(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         Vector512<float> c000 = default, c001 = default, c002 = default, c010 = default, c011 = default, c012 = default, c020 = default, c021 = default, c022 = default, c030 = default, c031 = default, c032 = default, c040 = default, c041 = default, c042 = default, c050 = default, c051 = default, c052 = default, c060 = default, c061 = default, c062 = default, c070 = default, c071 = default, c072 = default;
@@ -197,6 +198,7 @@ public static unsafe partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // the edge tile's stackalloc must not call a memset: a call there made accumulators spill in the k loop
     private static void Kernel6x16(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -278,6 +280,7 @@ public static unsafe partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // the edge tile's stackalloc must not call a memset: a call there made accumulators spill in the k loop
     private static void Kernel6x8(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -360,6 +363,7 @@ public static unsafe partial class Gemm
 
     /// <summary>Scalar twin of the micro-kernels (4×4 tile, unfused multiply-add: used when no FMA hardware exists).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // the edge tile's stackalloc must not call a memset: a call there made accumulators spill in the k loop
     private static void Kernel4x4Scalar(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         float* t = stackalloc float[16];
