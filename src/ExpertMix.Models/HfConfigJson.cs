@@ -63,7 +63,7 @@ public sealed class HfConfigJson
     {
         try
         {
-            var c = JsonSerializer.Deserialize<HfConfigJson>(json, Options) ?? throw new InvalidDataException($"{path}: config is null");
+            var c = JsonSerializer.Deserialize(json, HfConfigJsonContext.Default.HfConfigJson) ?? throw new InvalidDataException($"{path}: config is null");
             c.Path = path;
             return c;
         }
@@ -74,7 +74,7 @@ public sealed class HfConfigJson
     }
 
     /// <summary>Serialises back to JSON (presets, tests).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Options);
+    public string ToJson() => JsonSerializer.Serialize(this, HfConfigJsonContext.Default.HfConfigJson);
 
     /// <summary>The value of a required key, or an error naming the file, the key and the architecture.</summary>
     /// <exception cref="InvalidDataException">The key is absent.</exception>
@@ -93,10 +93,15 @@ public sealed class HfConfigJson
         };
     }
 
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        WriteIndented = true,
-    };
 }
+
+/// <summary>
+/// Source-generated (de)serializer of <see cref="HfConfigJson"/>: numbers may be strings or NaN/Infinity literals, nulls
+/// are not written. Generated code keeps config loading working in the NativeAOT build, where reflection-based
+/// serialization cannot create generic metadata for value types such as <c>int?</c>.
+/// </summary>
+[JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
+[JsonSerializable(typeof(HfConfigJson))]
+[JsonSerializable(typeof(int))]
+internal sealed partial class HfConfigJsonContext : JsonSerializerContext;

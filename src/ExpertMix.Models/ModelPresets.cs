@@ -67,5 +67,5 @@ public static class ModelPresets
         ? p
         : throw new ArgumentException($"unknown model preset '{name}'; known presets: {string.Join(", ", All.Keys)}", nameof(name));
 
-    private static JsonElement Id(int id) => JsonSerializer.SerializeToElement(id);
+    private static JsonElement Id(int id) => JsonSerializer.SerializeToElement(id, HfConfigJsonContext.Default.Int32);
 }

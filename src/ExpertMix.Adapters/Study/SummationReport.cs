@@ -2,7 +2,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using ExpertMix.Models;
 
 namespace ExpertMix.Adapters.Study;
 
@@ -53,13 +53,7 @@ public sealed record ObjectiveResult(StudyObjective Objective, IReadOnlyDictiona
 public sealed record SummationReport(SummationStudyOptions Options, string Model, string Targets, int AdaptedModules, long AdapterParameters,
     IReadOnlyList<DomainSize> Domains, IReadOnlyList<ObjectiveResult> Objectives, double Seconds)
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
+    private static readonly ObjectJsonOptions Json = new(JsonNamingPolicy.SnakeCaseLower, EnumJson.SnakeCaseNames, NonFiniteJson.NamedLiterals, Indented: true);
 
     /// <summary>report.json: the recipe, the domain sizes and every number of every row.</summary>
     public string ToJson()
@@ -90,7 +84,7 @@ public sealed record SummationReport(SummationStudyOptions Options, string Model
             }),
             Seconds = Math.Round(Seconds, 1),
         };
-        return JsonSerializer.Serialize(doc, Json);
+        return ObjectJson.Serialize(doc, Json);
     }
 
     /// <summary>The paper-style tables (per seed and mean over seeds) and the correlation lines, per objective.</summary>

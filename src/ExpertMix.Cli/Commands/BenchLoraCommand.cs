@@ -67,7 +67,7 @@ internal static class BenchLoraCommand
             }
             Step();
             first = last;
-            double stepMs = gate.MedianMs(a.Steps, Step);
+            double stepMs = gate.Median(a.Steps, Step);
             result["train_batch"] = a.Batch;
             result["train_seq"] = a.Seq;
             result["train_rank"] = a.Rank;
@@ -97,9 +97,9 @@ internal static class BenchLoraCommand
             for (int rep = 0; rep < 3; rep++) // interleaved so drift hits both alike
             {
                 host.SetWeight("rt", 0f);
-                b.Add(gate.MedianMs(1, () => DecodeMs(a.Decode)));
+                b.Add(gate.Median(1, () => DecodeMs(a.Decode)));
                 host.SetWeight("rt", 1f);
-                l.Add(gate.MedianMs(1, () => DecodeMs(a.Decode)));
+                l.Add(gate.Median(1, () => DecodeMs(a.Decode)));
             }
             baseMs = b.Order().ElementAt(1);
             loraMs = l.Order().ElementAt(1);

@@ -66,7 +66,7 @@ internal static class BenchModelCommand
         long rentedBeforePrefill = BufferPool.Shared.RentedBytes;
         Prefill(model, cache, prefillIds, a.Chunk); // warm-up (JIT, packing, pools)
         var gate = new ContentionGate(a.ForeignLimit);
-        double prefillMs = gate.MedianMs(a.Reps, () =>
+        double prefillMs = gate.Median(a.Reps, () =>
         {
             cache.Reset();
             var sw = Stopwatch.StartNew();
@@ -76,9 +76,9 @@ internal static class BenchModelCommand
         long prefillActivationBytes = BufferPool.Shared.PeakRentedBytes - rentedBeforePrefill;
         BufferPool.Shared.Trim(); // the prefill's activation buffers: decode needs other (smaller) ones
         BenchSupport.DecodeMs(model, cache, promptIds, Math.Min(8, a.Decode)); // warm-up of the one-token path
-        double decodeMs = gate.MedianMs(a.Reps, () => BenchSupport.DecodeMs(model, cache, promptIds, a.Decode));
-        long peakRss = Memory.Peak();
-        double triadGbs = MeasureTriad();
+        double decodeMs = gate.Median(a.Reps, () => BenchSupport.DecodeMs(model, cache, promptIds, a.Decode));
+        long peakRss = Memory.Peak(); // read before the triad's 384 MiB of probe arrays exist
+        var (triadGbs, decodeTriadRatio) = PairedDecodeTriad(model, cache, promptIds, a.Decode, streamedBytes, a.Reps, gate);
 
         double prefillTps = a.Prefill / (prefillMs / 1000);
         double decodeTps = a.Decode / (decodeMs / 1000);
@@ -103,7 +103,7 @@ internal static class BenchModelCommand
             ["streamed_bytes_per_token"] = streamedBytes,
             ["decode_weight_gbs"] = Math.Round(weightGbs, 2),
             ["triad_gbs"] = Math.Round(triadGbs, 2),
-            ["decode_triad_ratio"] = Math.Round(weightGbs / triadGbs, 3),
+            ["decode_triad_ratio"] = Math.Round(decodeTriadRatio, 3),
             ["kv_cache_bytes"] = kvBytes,
             ["prefill_activation_bytes"] = prefillActivationBytes,
             ["rss_after_load_bytes"] = rssAfterLoad,
@@ -156,11 +156,34 @@ internal static class BenchModelCommand
         using var logits = chunk > 0 ? ChunkedPrefill.Forward(model, input, ctx, chunk) : model.Forward(input, ctx);
     }
 
-    private static double MeasureTriad()
+    /// <summary>
+    /// The decode's weight bandwidth as a fraction of the machine's STREAM triad, measured in pairs because this VM's
+    /// bandwidth drifts by up to 2× within seconds: each (gated) round times a triad (median of 3), one decode of
+    /// <paramref name="steps"/> tokens, and a triad again, and takes ratio = (streamed bytes × tokens/s) ÷ the mean of the
+    /// two triads. Returns the median triad GB/s and the median per-round ratio.
+    /// </summary>
+    private static (double TriadGbs, double Ratio) PairedDecodeTriad(ICausalLm model, KvCache cache, int[] prompt, int steps,
+        long streamedBytes, int reps, ContentionGate gate)
     {
         var memory = new MemoryBandwidth(Engine.Threads);
         memory.Triad();
-        var times = new double[5];
+        var triads = new List<double>();
+        double ratio = gate.Median(reps, () =>
+        {
+            double before = TriadGbs(memory);
+            double decodeMs = BenchSupport.DecodeMs(model, cache, prompt, steps);
+            double triad = 0.5 * (before + TriadGbs(memory));
+            triads.Add(triad);
+            return streamedBytes * steps / (decodeMs * 1e6) / triad;
+        });
+        triads.Sort();
+        return (triads[triads.Count / 2], ratio);
+    }
+
+    /// <summary>Triad GB/s: the median of three timed triads.</summary>
+    private static double TriadGbs(MemoryBandwidth memory)
+    {
+        var times = new double[3];
         for (int i = 0; i < times.Length; i++)
         {
             var sw = Stopwatch.StartNew();
@@ -168,7 +191,7 @@ internal static class BenchModelCommand
             times[i] = sw.Elapsed.TotalMilliseconds;
         }
         Array.Sort(times);
-        return MemoryBandwidth.TriadBytes / (times[2] * 1e6);
+        return MemoryBandwidth.TriadBytes / (times[1] * 1e6);
     }
 
     /// <summary>Resident-set figures from /proc/self (Linux), else the runtime's peak working set.</summary>

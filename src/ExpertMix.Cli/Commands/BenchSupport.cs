@@ -1,7 +1,6 @@
 // What the bench verbs share: greedy KV-cached decode timing and printing one result object as JSON or a table.
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Models;
 using ExpertMix.Nn;
 using ExpertMix.Tensors;
@@ -43,7 +42,7 @@ internal static class BenchSupport
     {
         if (output == BenchOutput.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(result, CliJson.Options));
+            Console.WriteLine(CliJson.Serialize(result));
             return 0;
         }
         var table = new Table().Border(TableBorder.Rounded).AddColumns("", "");

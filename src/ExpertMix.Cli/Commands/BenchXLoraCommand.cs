@@ -74,10 +74,10 @@ internal static class BenchXLoraCommand
         var times = new Dictionary<string, List<double>> { ["bp"] = [], ["xp"] = [], ["bd"] = [], ["xd"] = [] };
         for (int rep = 0; rep < a.Reps; rep++) // interleaved, so drift hits base and X-LoRA alike
         {
-            times["bp"].Add(gate.MedianMs(1, () => PrefillMs(xl.Base, baseCache)));
-            times["xp"].Add(gate.MedianMs(1, () => PrefillMs(xl, dualCache)));
-            times["bd"].Add(gate.MedianMs(1, () => BenchSupport.DecodeMs(xl.Base, baseCache, promptIds, a.Decode)));
-            times["xd"].Add(gate.MedianMs(1, () => BenchSupport.DecodeMs(xl, dualCache, promptIds, a.Decode)));
+            times["bp"].Add(gate.Median(1, () => PrefillMs(xl.Base, baseCache)));
+            times["xp"].Add(gate.Median(1, () => PrefillMs(xl, dualCache)));
+            times["bd"].Add(gate.Median(1, () => BenchSupport.DecodeMs(xl.Base, baseCache, promptIds, a.Decode)));
+            times["xd"].Add(gate.Median(1, () => BenchSupport.DecodeMs(xl, dualCache, promptIds, a.Decode)));
         }
         double Median(string k) => times[k].Order().ElementAt(times[k].Count / 2);
         double bp = a.Prefill / (Median("bp") / 1000), xp = a.Prefill / (Median("xp") / 1000);
@@ -109,7 +109,7 @@ internal static class BenchXLoraCommand
         {
             xl.Options = new XLoraRuntimeOptions { Cache = XLoraCacheMode.None };
             using var cache = xl.CreateCache(1, a.Prompt + a.UncachedDecode);
-            double ms = gate.MedianMs(1, () => BenchSupport.DecodeMs(xl, cache, promptIds, a.UncachedDecode));
+            double ms = gate.Median(1, () => BenchSupport.DecodeMs(xl, cache, promptIds, a.UncachedDecode));
             double ud = a.UncachedDecode / (ms / 1000);
             result["uncached_decode_tokens"] = a.UncachedDecode;
             result["xlora_uncached_decode_tok_s"] = Math.Round(ud, 2);

@@ -23,8 +23,11 @@ internal sealed class ContentionGate(double limitCores = 0.10)
     /// <summary>Repetitions that had to be kept although contaminated (no clean one in 3 × reps tries).</summary>
     public int Contaminated { get; private set; }
 
-    /// <summary>Median milliseconds of <paramref name="reps"/> clean runs of <paramref name="run"/> (which returns its own timed milliseconds).</summary>
-    public double MedianMs(int reps, Func<double> run)
+    /// <summary>
+    /// Median of the figures <paramref name="reps"/> clean runs of <paramref name="run"/> return (its own timed
+    /// milliseconds, or any per-run figure such as a bandwidth ratio).
+    /// </summary>
+    public double Median(int reps, Func<double> run)
     {
         var clean = new List<double>();
         var dirty = new List<double>();

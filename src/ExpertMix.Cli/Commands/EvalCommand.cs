@@ -106,7 +106,7 @@ public static class EvalCommand
             if (runtime is not null)
             {
                 var node = System.Text.Json.Nodes.JsonNode.Parse(summary)!.AsObject();
-                node["t2"] = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(T2.T2Report.Summary(t2Args!, runtime, task, fewShot), CliJson.Options));
+                node["t2"] = System.Text.Json.Nodes.JsonNode.Parse(CliJson.Serialize(T2.T2Report.Summary(t2Args!, runtime, task, fewShot)));
                 summary = node.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = CliJson.Options.Encoder });
             }
             Console.Out.WriteLine(summary);

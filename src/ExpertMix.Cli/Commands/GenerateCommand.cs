@@ -1,6 +1,5 @@
 // `expertmix generate`: KV-cached generation from a model directory, streamed live or printed as JSON.
 using System.CommandLine;
-using System.Text.Json;
 using ExpertMix.Models.Generation;
 
 namespace ExpertMix.Cli.Commands;
@@ -72,7 +71,7 @@ public static class GenerateCommand
         if (a.Json)
         {
             var r = generator.Generate([ids], a.Options)[0];
-            Console.WriteLine(JsonSerializer.Serialize(new
+            Console.WriteLine(CliJson.Serialize(new
             {
                 text = r.Text,
                 token_ids = r.TokenIds,
@@ -80,7 +79,7 @@ public static class GenerateCommand
                 prompt_tokens = r.PromptTokens,
                 prefill_tokens_per_s = Math.Round(r.Timings.PrefillTokensPerSecond, 1),
                 decode_tokens_per_s = Math.Round(r.Timings.DecodeStepsPerSecond, 1),
-            }, CliJson.Options));
+            }));
             return 0;
         }
         var result = generator.Generate([ids], a.Options, (_, text) =>

@@ -1,6 +1,5 @@
 // `expertmix inspect --model DIR`: architecture, sizes, parameter count, dtype, vocabulary and memory of a model.
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Tensors;
 using Spectre.Console;
 
@@ -43,7 +42,7 @@ internal static class InspectModel
         };
         if (asJson)
         {
-            output.WriteLine(JsonSerializer.Serialize(facts.ToDictionary(f => f.Key, f => f.Value), CliJson.Options));
+            output.WriteLine(CliJson.Serialize(facts.ToDictionary(f => f.Key, f => f.Value)));
             return 0;
         }
         var table = new Table().Border(TableBorder.Rounded).AddColumns("", "");

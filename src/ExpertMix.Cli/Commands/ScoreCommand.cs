@@ -1,6 +1,5 @@
 // `expertmix score`: perplexity of a text file or JSONL rows (prompt tokens masked in prompt/completion rows).
 using System.CommandLine;
-using System.Text.Json;
 using ExpertMix.Models.Generation;
 using Spectre.Console;
 
@@ -42,7 +41,7 @@ public static class ScoreCommand
         }
         if (asJson)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new { tokens = result.Tokens, nll = result.Nll, perplexity = result.Perplexity }, CliJson.Options));
+            Console.WriteLine(CliJson.Serialize(new { tokens = result.Tokens, nll = result.Nll, perplexity = result.Perplexity }));
             return 0;
         }
         var table = new Table().AddColumns("rows", "tokens scored", "mean NLL (nats)", "perplexity");

@@ -1,7 +1,6 @@
 // `expertmix lora analyze`: pairwise orthogonality of adapters' effective deltas (predicts interference before merging).
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Analysis;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Merging;
@@ -66,7 +65,7 @@ public static class LoraAnalyzeCommand
                     ["pairs"] = pairs,
                     ["seconds"] = Math.Round(seconds, 3),
                 };
-                output.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+                output.WriteLine(CliJson.Serialize(report));
                 return 0;
             }
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });

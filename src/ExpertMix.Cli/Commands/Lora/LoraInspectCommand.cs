@@ -1,7 +1,6 @@
 // `expertmix lora inspect DIR [--json]`: an adapter's configuration and per-module ranks, scalings and delta norms.
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Lora;
 using Spectre.Console;
 
@@ -52,7 +51,7 @@ public static class LoraInspectCommand
         };
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            output.WriteLine(CliJson.Serialize(report));
             return 0;
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });

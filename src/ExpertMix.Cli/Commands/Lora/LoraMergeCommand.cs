@@ -1,7 +1,6 @@
 // `expertmix lora merge`: compose adapters with any merge method into a PEFT adapter or (--into-base) a full model.
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Merging;
 using ExpertMix.Models;
@@ -126,7 +125,7 @@ public static class LoraMergeCommand
             }
             if (o.Json)
             {
-                output.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+                output.WriteLine(CliJson.Serialize(report));
                 return 0;
             }
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });

@@ -1,7 +1,6 @@
 // `expertmix svf decompose --model DIR [--targets …] [--out CACHE]`: the full SVD of every target, cached (spec §3).
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
 using ExpertMix.Adapters.Svf;
 using ExpertMix.Models;
 using Spectre.Console;
@@ -70,7 +69,7 @@ internal static class SvfDecomposeCommand
             };
             if (json)
             {
-                stdout.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+                stdout.WriteLine(CliJson.Serialize(report));
                 return 0;
             }
             stdout.WriteLine($"decomposed {basis.Matrices.Count} matrices ({report["parameters"]} SVF parameters) in {seconds:F1} s → {path}");

@@ -1,7 +1,6 @@
 // `expertmix svf inspect PATH [--json]`: an SVF basis, expert or mixture: metadata, per-matrix ranks, z or σ statistics.
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Svf;
 using ExpertMix.Tensors.IO;
 using Spectre.Console;
@@ -27,7 +26,7 @@ internal static class SvfInspectCommand
         var report = Describe(path);
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            output.WriteLine(CliJson.Serialize(report));
             return 0;
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });

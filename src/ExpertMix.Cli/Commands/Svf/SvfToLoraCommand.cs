@@ -1,7 +1,6 @@
 // `expertmix svf to-lora --model DIR --svf DIR --rank K | --epsilon E --out DIR`: exact Eckart–Young SVF → PEFT LoRA (spec §10).
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Merging;
 using ExpertMix.Adapters.Svf;
@@ -74,7 +73,7 @@ internal static class SvfToLoraCommand
         };
         if (json)
         {
-            stdout.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            stdout.WriteLine(CliJson.Serialize(report));
             return 0;
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });

@@ -110,7 +110,7 @@ internal static class SvfTrainCommand
             bool diverged = report["status"] as string == "diverged";
             if (a.Json)
             {
-                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, CliJson.Options));
+                Console.WriteLine(CliJson.Serialize(report));
             }
             else
             {

@@ -1,7 +1,6 @@
 // `expertmix t2 adapt`: few-shot CEM over the expert mixture on dev shots; writes svf_mixture.json (spec §8, §9.3).
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Adaptation;
 using ExpertMix.Adapters.Evaluation;
 using ExpertMix.Adapters.Svf;
@@ -66,7 +65,7 @@ internal static class T2AdaptCommand
             };
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+                Console.WriteLine(CliJson.Serialize(report));
                 return 0;
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -1,6 +1,5 @@
 // `expertmix t2 generate`: first pass + recomposition + second pass for one prompt.
 using System.CommandLine;
-using System.Text.Json;
 using ExpertMix.Adapters.Evaluation;
 using ExpertMix.Models.Generation;
 
@@ -44,7 +43,7 @@ internal static class T2GenerateCommand
             var r = runtime.Generate(prompt, new GenerationOptions { MaxNewTokens = maxNew, Temperature = 0f });
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(CliJson.Serialize(new
                 {
                     strategy = args.StrategyName,
                     dispatch = r.Dispatch.Label,
@@ -57,7 +56,7 @@ internal static class T2GenerateCommand
                     first_pass_s = r.FirstPassSeconds,
                     second_pass_s = r.SecondPassSeconds,
                     cem_evaluations = fewShot?.Search.Evaluations,
-                }, CliJson.Options));
+                }));
                 return 0;
             }
             Console.Error.WriteLine($"[dispatch: {r.Dispatch.Label}{(r.Dispatch.Alpha is { } a ? " α = [" + string.Join(", ", a.Take(8).Select(x => x.ToString("F3", System.Globalization.CultureInfo.InvariantCulture))) + "]" : "")}; first pass {r.FirstPassSeconds:F2} s, second pass {r.SecondPassSeconds:F2} s]");

@@ -1,6 +1,5 @@
 // How every training verb runs the shared trainer on the console and prints its summary.
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Training;
 using Spectre.Console;
 
@@ -40,7 +39,7 @@ internal static class TrainingConsole
     {
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            Console.WriteLine(CliJson.Serialize(report));
         }
         else
         {

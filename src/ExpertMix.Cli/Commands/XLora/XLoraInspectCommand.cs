@@ -1,7 +1,6 @@
 // `expertmix xlora inspect DIR [--model DIR] [--json]`: an X-LoRA checkpoint's knobs, experts, gate and (with a model) its binding.
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.XLora;
 using ExpertMix.Tensors;
@@ -89,7 +88,7 @@ internal static class XLoraInspectCommand
         }
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            output.WriteLine(CliJson.Serialize(report));
             return 0;
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
