@@ -17,6 +17,9 @@ public enum DemoOutputFormat
 /// <summary>Prints the results of <c>expertmix demo</c>.</summary>
 public static class DemoConsole
 {
+    /// <summary>Columns the table may use when it is not written to a terminal (a file or a pipe), so cells do not wrap.</summary>
+    public const int RedirectedWidth = 240;
+
     /// <summary>
     /// One row per method and, per evaluation set, a column "acc % [95% CI]" (100·k/n with the Wilson interval, "–" when not
     /// scored) and a column "PPL" (perplexity, "–" when not measured); the best accuracy per set is bold. The caption gives
@@ -44,7 +47,7 @@ public static class DemoConsole
                 var s = row.Score(results.EvaluationSets[j]);
                 if (s is { HasAccuracy: true })
                 {
-                    string text = DemoFormat.Accuracy(s.Interval);
+                    string text = Markup.Escape(DemoFormat.Accuracy(s.Interval));
                     cells.Add(s.Interval.Accuracy == best[j] ? $"[bold]{text}[/]" : text);
                 }
                 else
@@ -70,7 +73,10 @@ public static class DemoConsole
         return DemoJson.SerializeValue(summary, DemoJsonLayout.Compact);
     }
 
-    /// <summary>Writes <see cref="RenderTable"/> (and where the report is) or <see cref="SummaryJson"/> to <paramref name="output"/>.</summary>
+    /// <summary>
+    /// Writes <see cref="RenderTable"/> (and where the report is) or <see cref="SummaryJson"/> to <paramref name="output"/>; a
+    /// table that does not go to a terminal is laid out <see cref="RedirectedWidth"/> columns wide.
+    /// </summary>
     public static void Write(DemoResults results, TextWriter output, DemoOutputFormat format, DemoReportFiles? files = null)
     {
         ArgumentNullException.ThrowIfNull(results);
@@ -81,6 +87,7 @@ public static class DemoConsole
             return;
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        if (!ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected) console.Profile.Width = RedirectedWidth;
         console.Write(RenderTable(results));
         if (files is not null) console.WriteLine($"Report: {files.Index}");
     }

@@ -53,6 +53,8 @@ internal static class DemoHtml
     private static void Run(StringBuilder sb, DemoResults r)
     {
         Section(sb, "run", "Run");
+        Note(sb, "What ran, and where. Every phase derives its randomness from the seed, so the same seed, mode and machine give the "
+            + "same numbers; quick mode trains on a small slice of each domain for a few steps, full mode runs the whole recipe.");
         sb.Append("<table class=\"facts\">\n<tbody>\n");
         Fact(sb, "mode", r.Run.Mode.ToString().ToLowerInvariant());
         Fact(sb, "seed", r.Run.Seed.ToString(CultureInfo.InvariantCulture));
