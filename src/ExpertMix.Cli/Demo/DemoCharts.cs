@@ -13,6 +13,13 @@ public static class DemoCharts
 {
     private const double Top = 50, PlotHeight = 300, Left = 70;
 
+    private enum Swatch
+    {
+        Bar,
+        Line,
+        DashedLine,
+    }
+
     /// <summary>
     /// Grouped bar chart: one group per method (x, labels rotated), one bar per evaluation set (colour, legend); the bar height is
     /// accuracy k/n × the plot height (the y axis runs 0–100%), and a whisker with caps spans the Wilson 95% interval.
@@ -24,7 +31,8 @@ public static class DemoCharts
         ArgumentNullException.ThrowIfNull(results);
         var sets = results.EvaluationSets;
         double barWidth = sets.Count <= 3 ? 18 : 12, gap = 16, groupWidth = (sets.Count * barWidth) + gap;
-        double plotWidth = Math.Max(240, results.Rows.Count * groupWidth), legendWidth = 190, bottom = 150;
+        double plotWidth = Math.Max(240, results.Rows.Count * groupWidth), legendWidth = LegendWidth(sets);
+        double bottom = 50 + (4.2 * Math.Min(40, results.Rows.Max(r => r.Method.Length))); // labels rotated −35°: ≈ sin 35° × 7 px per character
         double w = Left + plotWidth + legendWidth, h = Top + PlotHeight + bottom;
         double Sy(double accuracy) => Top + PlotHeight - (accuracy * PlotHeight);
         var sb = Open(w, h, "Accuracy per method and evaluation set (bars: k/n; whiskers: Wilson 95% interval)");
@@ -54,7 +62,7 @@ public static class DemoCharts
             Append(sb, $"<text transform=\"translate({N(labelX)} {N(Top + PlotHeight + 14)}) rotate(-35)\" text-anchor=\"end\">{Esc(row.Method)}</text>\n");
         }
         Axes(sb, Left, Top, Left + plotWidth, Top + PlotHeight, "method", "accuracy (%)", h);
-        Legend(sb, Left + plotWidth + 20, Top, sets.Select((s, j) => (s, Colour(j, sets.Count), false)).ToList());
+        Legend(sb, Left + plotWidth + 20, Top, sets.Select((s, j) => (s, Colour(j, sets.Count), Swatch.Bar)).ToList());
         return Close(sb);
     }
 
@@ -66,8 +74,9 @@ public static class DemoCharts
     public static string TrainingCurves(IReadOnlyList<DemoCurve> curves)
     {
         ArgumentNullException.ThrowIfNull(curves);
-        const double w = 780, h = 440, right = 220, bottom = 60;
-        double plotRight = w - right, plotBottom = h - bottom;
+        const double h = 440, bottom = 60, plotWidth = 560;
+        double plotRight = Left + plotWidth, plotBottom = h - bottom;
+        double w = plotRight + LegendWidth(curves.Select(c => c.Phase + " (validation)"));
         var all = curves.SelectMany(c => c.Points).ToList();
         var losses = all.Select(p => p.TrainLoss).Concat(all.Where(p => p.ValidationLoss.HasValue).Select(p => p.ValidationLoss!.Value)).Where(double.IsFinite).ToList();
         var steps = all.Select(p => (double)p.Step).ToList();
@@ -87,21 +96,21 @@ public static class DemoCharts
         {
             Append(sb, $"<text x=\"{N(Sx(t))}\" y=\"{plotBottom + 18}\" text-anchor=\"middle\">{G(t)}</text>\n");
         }
-        var legend = new List<(string, string, bool)>();
+        var legend = new List<(string, string, Swatch)>();
         for (int c = 0; c < curves.Count; c++)
         {
             string colour = Colour(c, curves.Count), phase = Esc(curves[c].Phase);
             var train = curves[c].Points.Where(p => double.IsFinite(p.TrainLoss)).Select(p => $"{N(Sx(p.Step))},{N(Sy(p.TrainLoss))}");
             Append(sb, $"<polyline class=\"train\" data-phase=\"{phase}\" points=\"{string.Join(' ', train)}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\"><title>{phase}: training loss</title></polyline>\n");
             var validation = curves[c].Points.Where(p => p.ValidationLoss is { } v && double.IsFinite(v)).ToList();
-            legend.Add((curves[c].Phase, colour, false));
+            legend.Add((curves[c].Phase, colour, Swatch.Line));
             if (validation.Count == 0) continue;
             Append(sb, $"<polyline class=\"validation\" data-phase=\"{phase}\" points=\"{string.Join(' ', validation.Select(p => $"{N(Sx(p.Step))},{N(Sy(p.ValidationLoss!.Value))}"))}\" fill=\"none\" stroke=\"{colour}\" stroke-dasharray=\"5 3\"><title>{phase}: validation loss</title></polyline>\n");
             foreach (var p in validation)
             {
                 Append(sb, $"<circle cx=\"{N(Sx(p.Step))}\" cy=\"{N(Sy(p.ValidationLoss!.Value))}\" r=\"2.5\" fill=\"{colour}\"><title>{phase} step {p.Step}: validation loss {G(p.ValidationLoss.Value)}</title></circle>\n");
             }
-            legend.Add(($"{curves[c].Phase} (validation)", colour, true));
+            legend.Add(($"{curves[c].Phase} (validation)", colour, Swatch.DashedLine));
         }
         Axes(sb, Left, Top, plotRight, plotBottom, "optimizer step", "loss" + (log ? " (log scale)" : ""), h);
         Legend(sb, plotRight + 20, Top, legend);
@@ -126,7 +135,7 @@ public static class DemoCharts
         var line = double.IsFinite(fit.Slope) && double.IsFinite(fit.Intercept) ? (fit.Intercept, fit.Slope) : ((double, double)?)null;
         string r = double.IsFinite(fit.Pearson) ? $", Pearson r = {G(fit.Pearson)} over {fit.N} points" : "";
         return SvgScatter.Render(points.Select(p => new ScatterPoint(p.RmsCosine, p.MeasuredPercent, $"{p.Label} ({p.Method} vs {p.Reference})", p.Method)).ToList(),
-            $"Predicted vs measured interference{r}", "predicted: RMS cosine of the experts' LoRA deltas", "measured: ΔPPL% of the merge vs its reference");
+            $"Predicted vs measured interference{r}", "predicted: RMS cosine of the experts' LoRA deltas", "measured: ΔPPL% of the merge vs its reference", line);
     }
 
     /// <summary>Pearson r and the least-squares line of measured ΔPPL% on RMS cosine over all points (descriptive: no bootstrap).</summary>
@@ -157,16 +166,24 @@ public static class DemoCharts
         Append(sb, $"<text class=\"axis-label\" transform=\"translate(20 {N((top + bottom) / 2)}) rotate(-90)\" text-anchor=\"middle\">{Esc(yLabel)}</text>\n");
     }
 
-    private static void Legend(StringBuilder sb, double x, double y, IReadOnlyList<(string Label, string Colour, bool Dashed)> items)
+    private static void Legend(StringBuilder sb, double x, double y, IReadOnlyList<(string Label, string Colour, Swatch Swatch)> items)
     {
         for (int i = 0; i < items.Count; i++)
         {
-            var (label, colour, dashed) = items[i];
+            var (label, colour, swatch) = items[i];
             double yy = y + 10 + (i * 18);
-            string dash = dashed ? " stroke-dasharray=\"5 3\"" : "";
-            Append(sb, $"<g class=\"legend\"><line x1=\"{N(x)}\" y1=\"{N(yy)}\" x2=\"{N(x + 18)}\" y2=\"{N(yy)}\" stroke=\"{colour}\" stroke-width=\"{(dashed ? 1.5 : 6)}\"{dash}/><text x=\"{N(x + 24)}\" y=\"{N(yy + 4)}\">{Esc(label)}</text></g>\n");
+            string mark = swatch switch
+            {
+                Swatch.Bar => $"<rect x=\"{N(x + 3)}\" y=\"{N(yy - 6)}\" width=\"12\" height=\"12\" fill=\"{colour}\"/>",
+                Swatch.Line => $"<line x1=\"{N(x)}\" y1=\"{N(yy)}\" x2=\"{N(x + 18)}\" y2=\"{N(yy)}\" stroke=\"{colour}\" stroke-width=\"2.5\"/>",
+                _ => $"<line x1=\"{N(x)}\" y1=\"{N(yy)}\" x2=\"{N(x + 18)}\" y2=\"{N(yy)}\" stroke=\"{colour}\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>",
+            };
+            Append(sb, $"<g class=\"legend\">{mark}<text x=\"{N(x + 24)}\" y=\"{N(yy + 4)}\">{Esc(label)}</text></g>\n");
         }
     }
+
+    /// <summary>Room for a legend at the right: swatch, gap and ≈ 7 px per character of the longest label (at least 150 px).</summary>
+    private static double LegendWidth(IEnumerable<string> labels) => Math.Max(150, 50 + (7 * labels.Select(l => l.Length).DefaultIfEmpty(0).Max()));
 
     private static string Colour(int index, int count) => SvgStyle.Categorical(index, count);
 

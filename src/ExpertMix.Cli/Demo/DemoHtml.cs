@@ -27,6 +27,7 @@ internal static class DemoHtml
         figure { margin: 0.8em 0; overflow-x: auto; }
         figure img { max-width: 100%; border: 1px solid #eee; }
         code { background: #f5f5f5; padding: 0 0.2em; }
+
         """;
 
     /// <summary>The page for <paramref name="results"/>; <paramref name="files"/> says which optional SVGs were written.</summary>

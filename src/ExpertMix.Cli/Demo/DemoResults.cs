@@ -1,5 +1,6 @@
 // The typed input of the demo report: run metadata, one row of scores per method, training curves, orthogonality, interference.
 using System.Globalization;
+using System.Text.Json.Serialization;
 using System.Xml;
 using ExpertMix.Adapters.Analysis;
 using ExpertMix.Adapters.Evaluation;
@@ -44,6 +45,7 @@ public sealed record DemoScore(string EvaluationSet, int Correct, int Total, dou
     public AccuracyInterval Interval => Total > 0 && Correct >= 0 && Correct <= Total ? Wilson.Interval(Correct, Total) : new AccuracyInterval(0, 0, 1);
 
     /// <summary>True when accuracy was measured (n &gt; 0).</summary>
+    [JsonIgnore]
     public bool HasAccuracy => Total > 0;
 }
 
@@ -76,6 +78,7 @@ public sealed record DemoCurve(string Phase, IReadOnlyList<DemoCurvePoint> Point
 public sealed record DemoInterference(IReadOnlyList<string> Domains, string Method, double RmsCosine, double MeasuredPercent, string Reference)
 {
     /// <summary>"a + b".</summary>
+    [JsonIgnore]
     public string Label => string.Join(" + ", Domains);
 
     /// <summary>The delta-sum and factor-sum points of a summation-study row (reference: the joint adapter).</summary>
@@ -123,6 +126,7 @@ public sealed record DemoOrthogonality(IReadOnlyList<string> Adapters, IReadOnly
     }
 
     /// <summary>The off-diagonal pairs (i &lt; j).</summary>
+    [JsonIgnore]
     public IEnumerable<PairOrthogonality> CrossPairs => Pairs.Where(p => !string.Equals(p.AdapterI, p.AdapterJ, StringComparison.Ordinal));
 
     /// <summary>N×N RMS cosines, symmetric; NaN where a pair is missing.</summary>
