@@ -32,7 +32,7 @@ public static class DemoCharts
         var sets = results.EvaluationSets;
         double barWidth = sets.Count <= 3 ? 18 : 12, gap = 16, groupWidth = (sets.Count * barWidth) + gap;
         double plotWidth = Math.Max(240, results.Rows.Count * groupWidth), legendWidth = LegendWidth(sets);
-        double bottom = 50 + (4.2 * Math.Min(40, results.Rows.Max(r => r.Method.Length))); // labels rotated −35°: ≈ sin 35° × 7 px per character
+        double bottom = 50 + (4.2 * Math.Min(40, results.Rows.Select(r => r.Method.Length).DefaultIfEmpty(0).Max())); // labels rotated −35°: ≈ sin 35° × 7 px per character
         double w = Left + plotWidth + legendWidth, h = Top + PlotHeight + bottom;
         double Sy(double accuracy) => Top + PlotHeight - (accuracy * PlotHeight);
         var sb = Open(w, h, "Accuracy per method and evaluation set (bars: k/n; whiskers: Wilson 95% interval)");

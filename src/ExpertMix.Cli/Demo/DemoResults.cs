@@ -1,5 +1,7 @@
 // The typed input of the demo report: run metadata, one row of scores per method, training curves, orthogonality, interference.
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Xml;
 using ExpertMix.Adapters.Analysis;
@@ -67,7 +69,55 @@ public sealed record DemoCurvePoint(int Step, double TrainLoss, double? Validati
 /// <summary>The loss curve of one training phase.</summary>
 /// <param name="Phase">e.g. "lora:chemistry", "xlora gate", "svf:math".</param>
 /// <param name="Points">Points in step order.</param>
-public sealed record DemoCurve(string Phase, IReadOnlyList<DemoCurvePoint> Points);
+public sealed record DemoCurve(string Phase, IReadOnlyList<DemoCurvePoint> Points)
+{
+    /// <summary>
+    /// The curve in a training run's <c>metrics.jsonl</c> (<c>TrainerMetricsWriter</c>: step lines {"step","loss",…} and
+    /// evaluation lines {"step","val_loss",…}; the SVF policy trainer's {"step","loss",…} and {"step","dev_loss",…}).
+    /// Points are in step order, one per step; a later line for the same step wins (a resumed run); a null loss (non-finite
+    /// when written) becomes NaN; an evaluation without a step line gets a NaN training loss. A torn last line (a crashed
+    /// run) is skipped.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A line other than the last is not a JSON object with an integer "step" (the message names file and line).</exception>
+    public static DemoCurve FromMetricsFile(string phase, string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"metrics file '{path}' does not exist", path);
+        var lines = File.ReadAllLines(path);
+        var points = new SortedDictionary<int, (double Train, double? Validation)>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[i])) continue;
+            JsonObject? o;
+            try
+            {
+                o = JsonNode.Parse(lines[i]) as JsonObject;
+            }
+            catch (JsonException) when (i == lines.Length - 1)
+            {
+                break;
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path} line {i + 1}: not JSON ({e.Message})", e);
+            }
+            if (o?["step"] is not JsonValue sv || !sv.TryGetValue(out int step))
+            {
+                if (i == lines.Length - 1) break;
+                throw new InvalidDataException($"{path} line {i + 1}: expected a JSON object with an integer \"step\"");
+            }
+            var (train, validation) = points.GetValueOrDefault(step, (double.NaN, null));
+            if (o.ContainsKey("loss")) train = Number(o["loss"]);
+            if (o.ContainsKey("val_loss")) validation = Number(o["val_loss"]);
+            else if (o.ContainsKey("dev_loss")) validation = Number(o["dev_loss"]);
+            points[step] = (train, validation);
+        }
+        return new DemoCurve(phase, points.Select(p => new DemoCurvePoint(p.Key, p.Value.Train, p.Value.Validation)).ToList());
+    }
+
+    private static double Number(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d : double.NaN;
+}
 
 /// <summary>Predicted against measured interference of one merge of experts.</summary>
 /// <param name="Domains">The merged experts' domains.</param>
