@@ -7,7 +7,7 @@ namespace ExpertMix.Adapters.Study;
 /// <summary>Renders a rows × columns matrix as coloured cells (white → blue for v ∈ [min, max]) with values and labels.</summary>
 public static class SvgHeatmap
 {
-    /// <summary>The SVG document text; NaN cells are grey.</summary>
+    /// <summary>The SVG document text; NaN cells are grey; the width leaves room for the last column's rotated label.</summary>
     public static string Render(double[,] values, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, string title, double min = 0, double max = 1)
     {
         ArgumentNullException.ThrowIfNull(values);
@@ -16,7 +16,9 @@ public static class SvgHeatmap
         int rows = values.GetLength(0), cols = values.GetLength(1);
         if (rowLabels.Count != rows || columnLabels.Count != cols) throw new ArgumentException($"labels ({rowLabels.Count}×{columnLabels.Count}) do not match the matrix ({rows}×{cols})");
         const int cell = 56, left = 170, top = 130;
-        int w = left + cols * cell + 20, h = top + rows * cell + 20;
+        // The last column's label is rotated by −45° from the cell centre: ≈ 0.71 × 7 px per character to the right.
+        int labelRoom = cols == 0 ? 0 : (cell / 2) + (5 * columnLabels.Max(l => l.Length)) + 10;
+        int w = left + Math.Max(cols * cell + 20, ((cols - 1) * cell) + labelRoom), h = top + rows * cell + 20;
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" font-size=\"11\">\n");
         sb.Append(CultureInfo.InvariantCulture, $"<rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>\n<text x=\"10\" y=\"20\" font-size=\"14\">{Esc(title)}</text>\n");

@@ -45,4 +45,20 @@ public class StudyStatisticsTests
         Assert.Contains(doc.Descendants(ns + "title"), t => t.Value.StartsWith("math+med <seed 0>", StringComparison.Ordinal));
         Assert.Contains(doc.Descendants(ns + "text"), t => t.Value == "ΔPPL %");
     }
+
+    [Fact]
+    public void The_heatmap_is_wide_enough_for_a_long_rotated_column_label()
+    {
+        string[] names = ["a", "an expert with a rather long name"];
+        var doc = XDocument.Parse(SvgHeatmap.Render(new double[,] { { 1, 0.1 }, { 0.1, 1 } }, names, names, "RMS cosine"));
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        double width = double.Parse((string)doc.Root!.Attribute("width")!, System.Globalization.CultureInfo.InvariantCulture);
+        var last = doc.Descendants(ns + "text").Single(t => t.Value == names[1] && ((string?)t.Attribute("transform"))?.Contains("rotate(-45)", StringComparison.Ordinal) == true);
+        var origin = ((string)last.Attribute("transform")!).Split('(', ' ', ')')[1];
+        double x = double.Parse(origin, System.Globalization.CultureInfo.InvariantCulture);
+        // At font-size 11 a sans-serif character is at least ~5.5 px wide; rotated by 45° it advances ≥ 3.9 px to the right.
+        Assert.True(width >= x + (names[1].Length * 3.9), $"width {width} cuts the label that starts at x = {x}");
+        var cells = doc.Descendants(ns + "rect").Count(r => r.Element(ns + "title") is not null);
+        Assert.Equal(4, cells);
+    }
 }

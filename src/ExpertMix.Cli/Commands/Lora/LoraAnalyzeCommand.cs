@@ -13,6 +13,9 @@ namespace ExpertMix.Cli.Commands.Lora;
 /// <summary>The `lora analyze` verb.</summary>
 public static class LoraAnalyzeCommand
 {
+    /// <summary>Title of the RMS-cosine heatmap that <c>--svg</c> writes (the demo report draws the same figure).</summary>
+    public const string HeatmapTitle = "RMS cosine of effective LoRA deltas";
+
     /// <summary>Creates `lora analyze`.</summary>
     public static Command Create()
     {
@@ -52,7 +55,7 @@ public static class LoraAnalyzeCommand
             }
             if (svg is not null)
             {
-                AtomicFile.WriteAllBytes(svg, System.Text.Encoding.UTF8.GetBytes(SvgHeatmap.Render(matrix.RmsCosine, matrix.Names, matrix.Names, "RMS cosine of effective LoRA deltas")));
+                AtomicFile.WriteAllBytes(svg, System.Text.Encoding.UTF8.GetBytes(SvgHeatmap.Render(matrix.RmsCosine, matrix.Names, matrix.Names, HeatmapTitle)));
             }
             if (json)
             {
