@@ -70,7 +70,7 @@ public static class DemoConsole
     {
         ArgumentNullException.ThrowIfNull(results);
         var summary = new DemoSummary(results.Run, results.EvaluationSets, results.Rows, results.Timings, results.TotalSeconds, files?.Index);
-        return DemoJson.SerializeValue(summary, DemoJsonLayout.Compact);
+        return DemoJson.SerializeSummary(summary, DemoJsonLayout.Compact);
     }
 
     /// <summary>
@@ -91,7 +91,4 @@ public static class DemoConsole
         console.Write(RenderTable(results));
         if (files is not null) console.WriteLine($"Report: {files.Index}");
     }
-
-    /// <summary>The JSON shape of <see cref="SummaryJson"/>.</summary>
-    private sealed record DemoSummary(DemoRunInfo Run, IReadOnlyList<string> EvaluationSets, IReadOnlyList<DemoRow> Rows, IReadOnlyList<DemoTiming> Timings, double TotalSeconds, string? Report);
 }

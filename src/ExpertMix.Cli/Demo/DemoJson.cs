@@ -29,11 +29,11 @@ public static class DemoJson
     public static string Serialize(DemoResults results, DemoJsonLayout layout)
     {
         ArgumentNullException.ThrowIfNull(results);
-        return JsonSerializer.Serialize(results, Options(layout));
+        return JsonSerializer.Serialize(results, Options(layout).GetTypeInfo(typeof(DemoResults)));
     }
 
-    /// <summary>Any demo record (or an anonymous summary of them) with the same settings.</summary>
-    internal static string SerializeValue<T>(T value, DemoJsonLayout layout) => JsonSerializer.Serialize(value, Options(layout));
+    /// <summary>The console summary with the same settings.</summary>
+    internal static string SerializeSummary(DemoSummary value, DemoJsonLayout layout) => JsonSerializer.Serialize(value, Options(layout).GetTypeInfo(typeof(DemoSummary)));
 
     /// <summary>Reads what <see cref="Serialize"/> wrote and validates it (<see cref="DemoResults.Validate"/>).</summary>
     /// <param name="json">The JSON text.</param>
@@ -46,7 +46,7 @@ public static class DemoJson
         DemoResults? results;
         try
         {
-            results = JsonSerializer.Deserialize<DemoResults>(json, Indented);
+            results = (DemoResults?)JsonSerializer.Deserialize(json, Indented.GetTypeInfo(typeof(DemoResults)));
         }
         catch (JsonException e)
         {
@@ -71,9 +71,18 @@ public static class DemoJson
             PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
             NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
             RespectNullableAnnotations = true,
+            TypeInfoResolver = DemoJsonContext.Default,
         };
-        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        o.Converters.Add(new JsonStringEnumConverter<DemoMode>(JsonNamingPolicy.SnakeCaseLower));
         o.MakeReadOnly(populateMissingResolver: true);
         return o;
     }
 }
+
+/// <summary>Source-generated metadata of the demo records, so results.json is written and read in the NativeAOT build too.</summary>
+[JsonSerializable(typeof(DemoResults))]
+[JsonSerializable(typeof(DemoSummary))]
+internal sealed partial class DemoJsonContext : JsonSerializerContext;
+
+/// <summary>The console's JSON summary (<see cref="DemoConsole.SummaryJson"/>).</summary>
+internal sealed record DemoSummary(DemoRunInfo Run, IReadOnlyList<string> EvaluationSets, IReadOnlyList<DemoRow> Rows, IReadOnlyList<DemoTiming> Timings, double TotalSeconds, string? Report);
