@@ -174,7 +174,8 @@ internal static class PublicApiListing
         if (enumType.IsEnum) return Name(enumType) + "." + Enum.ToObject(enumType, value);
         return value switch
         {
-            string s => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"",
+            string s => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)
+                .Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal) + "\"",
             bool b => b ? "true" : "false",
             char c => $"'{c}'",
             float f => f.ToString("R", CultureInfo.InvariantCulture) + "f",
