@@ -46,11 +46,14 @@ public sealed class GettingStartedSnippets
         try
         {
             using var console = new ConsoleCapture();
-            var options = new GenerationOptions { MaxNewTokens = 24 };
             IReadOnlyList<int> baseIds;
-            using (var plain = CausalLm.Load(modelDir)) baseIds = new Generator(plain, Tokenizer.FromDirectory(modelDir)).Generate("Once upon a time", options).TokenIds;
+            using (var plain = CausalLm.Load(modelDir))
+            {
+                baseIds = new Generator(plain, Tokenizer.FromDirectory(modelDir)).Generate("Once upon a time", new GenerationOptions { MaxNewTokens = 32 }).TokenIds;
+            }
 
             #region snippet:getting-started-adapter
+            var options = new GenerationOptions { MaxNewTokens = 32 };
             using var adapted = new AdaptedModel(CausalLm.Load(modelDir), [(adapterDir, 1.0f)]);   // adapter_config.json + adapter_model.safetensors
             var generator = new Generator(adapted, Tokenizer.FromDirectory(modelDir));
             Console.WriteLine(generator.Generate("Once upon a time", options).Text);
