@@ -1,11 +1,14 @@
 // Parameter manifests (checkpoint names, shapes, dtypes) of every preset, built without weights and approved as text.
 using System.Text;
 using ExpertMix.Nn;
+using ExpertMix.Testing;
 
 namespace ExpertMix.Models.Tests;
 
 public class ParameterManifestTests
 {
+    private static string ApprovalFolder => Path.Combine(RepoPaths.Root, "tests", "ExpertMix.Models.Tests", "Approvals");
+
     public static TheoryData<string> Presets => new(ModelPresets.All.Keys);
 
     [Theory]
@@ -22,7 +25,7 @@ public class ParameterManifestTests
             foreach (var e in source.Requested) sb.Append(e).Append('\n');
             sb.Append("# linears\n");
             foreach (var s in model.Linears) sb.Append($"{s.ModulePath} [{s.Module.OutFeatures}, {s.Module.InFeatures}]\n");
-            Approval.Verify($"{nameof(ParameterManifestTests)}.{nameof(Manifest_matches_the_approved_file)}.{preset}", sb.ToString());
+            ApprovalFile.Verify(ApprovalFolder, $"{nameof(ParameterManifestTests)}.{nameof(Manifest_matches_the_approved_file)}.{preset}", sb.ToString());
         }
     }
 

@@ -75,6 +75,8 @@ public sealed record CemOptions
 }
 
 /// <summary>A candidate's score: <paramref name="Primary"/> (e.g. accuracy on the shots) and an optional <paramref name="TieBreak"/> (e.g. mean log-likelihood).</summary>
+/// <param name="Primary">The main fitness (higher is better; NaN ranks lowest).</param>
+/// <param name="TieBreak">Compared only when the primary values are equal and tie-breaking is on.</param>
 public readonly record struct CemFitness(double Primary, double TieBreak = 0)
 {
     /// <summary>Lexicographic order under <paramref name="tieBreak"/>: primary first, then (if enabled) the tie-break; NaN ranks lowest.</summary>

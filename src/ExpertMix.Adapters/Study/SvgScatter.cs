@@ -5,6 +5,10 @@ using System.Text;
 namespace ExpertMix.Adapters.Study;
 
 /// <summary>One labelled point.</summary>
+/// <param name="X">Horizontal coordinate.</param>
+/// <param name="Y">Vertical coordinate.</param>
+/// <param name="Label">Text drawn beside the point.</param>
+/// <param name="Group">Legend group (one colour per group).</param>
 public sealed record ScatterPoint(double X, double Y, string Label, string Group);
 
 /// <summary>Renders scatter plots as standalone SVG (axes with ticks, one colour per group, a legend, an optional fit line y = a + b·x).</summary>

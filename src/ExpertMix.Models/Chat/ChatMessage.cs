@@ -6,6 +6,8 @@ namespace ExpertMix.Models.Chat;
 /// (e.g. "tool_calls", "reasoning_content", "name") which may hold strings, numbers, bools, null, lists,
 /// dictionaries or <see cref="System.Text.Json.JsonElement"/> values.
 /// </summary>
+/// <param name="Role">"system", "user", "assistant" or another role the template knows.</param>
+/// <param name="Content">The message text.</param>
 public sealed record ChatMessage(string Role, string Content)
 {
     /// <summary>Additional fields, rendered as dict entries after role and content (insertion order kept).</summary>

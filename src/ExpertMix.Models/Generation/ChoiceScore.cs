@@ -9,6 +9,12 @@ namespace ExpertMix.Models.Generation;
 /// points) and <paramref name="Bytes"/> (UTF-8) measure the choice text; <paramref name="IsGreedy"/> is true when every
 /// continuation token is the argmax (lm-eval's <c>is_greedy</c>).
 /// </summary>
+/// <param name="Index">Position of the choice in the item's list.</param>
+/// <param name="LogLikelihood">Σ log p of the continuation tokens (natural log).</param>
+/// <param name="Tokens">Number of continuation tokens.</param>
+/// <param name="Characters">Unicode code points of the choice text (lm-eval's <c>len</c>).</param>
+/// <param name="Bytes">UTF-8 bytes of the choice text.</param>
+/// <param name="IsGreedy">Every continuation token is the argmax.</param>
 public sealed record ChoiceScore(int Index, double LogLikelihood, int Tokens, int Characters, int Bytes, bool IsGreedy)
 {
     /// <summary>
