@@ -24,6 +24,7 @@ public static class Program
         root.Add(Commands.T2.T2Command.Create());
         root.Add(DataCommand.Create());
         root.Add(Commands.Study.StudyCommand.Create());
+        root.Add(Demo.DemoCommand.Create());
         return root;
     }
 

@@ -1,0 +1,216 @@
+// The demo's pipeline: world → base model → LoRA experts → merges → orthogonality → X-LoRA → SVF / Transformer² → evaluation.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ExpertMix.Adapters.Lora;
+using ExpertMix.Adapters.Merging;
+using ExpertMix.Tensors;
+
+namespace ExpertMix.Cli.Demo;
+
+/// <summary>
+/// Runs the whole demo. Every phase after pretraining is an <c>expertmix</c> command run in-process
+/// (<see cref="DemoVerbs"/>), so the demo is exactly what a user could type; the commands are listed in the report.
+/// Methods evaluated on each domain's test set and on the cross-domain set (exact match, greedy):
+/// base; each LoRA expert alone; naive summation of all experts (runtime Σ of deltas); TIES and cat merges; the X-LoRA
+/// gate over the experts; each SVF expert alone; Transformer² few-shot (CEM over the SVF experts' mixture, shots from
+/// the set's dev split).
+/// </summary>
+internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
+{
+    private readonly List<DemoTiming> _timings = [];
+    private readonly List<DemoCurve> _curves = [];
+    private readonly List<string> _commands = [];
+
+    private string Work => options.WorkDirectory;
+
+    private string Data(string domain, DemoSplit split) => Path.Combine(Work, "data", DemoWorldWriter.FileName(domain, split));
+
+    /// <summary>The command lines run, in order (for the report).</summary>
+    public IReadOnlyList<string> Commands => _commands;
+
+    /// <summary>Runs every phase and returns the measured results.</summary>
+    public DemoResults Run()
+    {
+        var recipe = options.Recipe;
+        string seed = options.Seed.ToString(CultureInfo.InvariantCulture);
+        var world = Timed("build world", () =>
+        {
+            var worldOptions = (options.Mode == DemoMode.Quick ? DemoWorldOptions.Quick : new DemoWorldOptions()) with { Seed = options.Seed };
+            var w = DemoWorld.Build(worldOptions);
+            DemoWorldWriter.Write(w, Path.Combine(Work, "data"));
+            return w;
+        });
+        var domains = world.Domains.Select(d => d.Name).ToList();
+        string cross = world.CrossDomain.Name;
+        var sets = domains.Append(cross).ToList();
+
+        var baseOptions = (options.Mode == DemoMode.Quick ? DemoBaseModelOptions.Quick : new DemoBaseModelOptions()) with { Seed = options.Seed };
+        var pretrained = Timed("pretrain base model", () =>
+        {
+            using var phase = progress.Begin("pretrain base model", baseOptions.Steps);
+            return DemoBaseModel.Pretrain(world, baseOptions, Work, phase.Observer);
+        });
+        string model = pretrained.ModelDirectory;
+        AddCurve("base", Path.Combine(Work, "pretrain", "metrics.jsonl"));
+
+        var experts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var d in domains)
+        {
+            string run = Path.Combine(Work, "lora", d);
+            Verb($"LoRA expert: {d}", recipe.LoraSteps, ["lora", "train", "--model", model, "--data", Data(d, DemoSplit.Train), "--out", run,
+                "--rank", Inv(recipe.LoraRank), "--targets", "all-linear", "--max-steps", Inv(recipe.LoraSteps), "--lr", Inv(recipe.LoraLearningRate),
+                "--batch-size", "16", "--schedule", "cosine", "--warmup", "10", "--seed", seed, "--json"]);
+            experts[d] = Path.Combine(run, "adapter");
+            AddCurve($"lora:{d}", Path.Combine(run, "metrics.jsonl"));
+        }
+
+        var merges = Timed("merge experts", () => new[] { "peft-ties", "cat" }.ToDictionary(m => m, m =>
+        {
+            string outDir = Path.Combine(Work, "merge", m);
+            var args = new List<string> { "lora", "merge", "--out", outDir, "--json" };
+            foreach (var e in experts.Values) args.AddRange(["--adapter", e]);
+            args.AddRange(["--method", m]);
+            if (m == "peft-ties") args.AddRange(["--density", "0.5"]);
+            Verb($"merge: {m}", 0, args);
+            return outDir;
+        }));
+        var orthogonality = Timed("orthogonality", () => Orthogonality(experts));
+
+        string gate = Path.Combine(Work, "xlora");
+        var gateArgs = new List<string> { "xlora", "train", "--model", model, "--out", gate, "--max-steps", Inv(recipe.XLoraSteps), "--lr", "3e-3",
+            "--batch-size", "16", "--seed", seed, "--json" };
+        foreach (var (d, dir) in experts) gateArgs.AddRange(["--adapter", $"{d}={dir}"]);
+        foreach (var s in sets) gateArgs.AddRange(["--data", Data(s, DemoSplit.Train)]);
+        Verb("X-LoRA gate", recipe.XLoraSteps, gateArgs);
+        string gateDir = Path.Combine(gate, "adapter");
+        AddCurve("xlora", Path.Combine(gate, "metrics.jsonl"));
+        var scalings = Timed("X-LoRA scalings heatmap", () => Scalings(model, gateDir, world.CrossDomain.Test[0]));
+
+        var svf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var d in domains)
+        {
+            string run = Path.Combine(Work, "svf", d);
+            Verb($"SVF expert: {d}", recipe.SvfSteps, ["svf", "train", "--model", model, "--data", Data(d, DemoSplit.Train), "--task", "sft", "--mode", "sft",
+                "--out", run, "--iterations", Inv(recipe.SvfSteps), "--batch", "16", "--lr", "0.05", "--targets", "all", "--seed", seed, "--json"]);
+            svf[d] = Path.Combine(run, "expert");
+            AddCurve($"svf:{d}", Path.Combine(run, "metrics.jsonl"));
+        }
+
+        var methods = new List<(string Name, string[] Args)> { ("base", []) };
+        methods.AddRange(experts.Select(e => ($"expert:{e.Key}", new[] { "--adapter", e.Value })));
+        methods.Add(("merge:naive-sum", [.. experts.Values.SelectMany(v => new[] { "--adapter", v })]));
+        methods.AddRange(merges.Select(m => ($"merge:{(m.Key == "peft-ties" ? "ties" : m.Key)}", new[] { "--adapter", m.Value })));
+        methods.Add(("xlora", ["--xlora", gateDir]));
+        methods.AddRange(svf.Select(e => ($"svf:{e.Key}", new[] { "--svf", e.Value })));
+        string t2Experts = string.Join(',', new[] { "math", "reasoning", "code" }.Zip(domains, (label, d) => $"{label}={svf[d]}"));
+
+        var rows = new List<DemoRow>();
+        foreach (var (name, extra) in methods) rows.Add(Timed($"evaluate {name}", () => Evaluate(name, model, sets, extra, perplexity: true)));
+        rows.Add(Timed("evaluate t2:few-shot", () => Evaluate("t2:few-shot", model, sets,
+            ["--t2", "few-shot", "--experts", t2Experts, "--shots", "8", "--cem-iterations", Inv(recipe.CemIterations), "--population", Inv(recipe.CemPopulation),
+             "--cem-seed", seed], perplexity: false, devShots: true)));
+
+        var interference = Timed("interference", () => Interference(model, experts, orthogonality));
+        string description = $"demo Llama trained from scratch: {baseOptions.Layers} layers, hidden {baseOptions.HiddenSize}, byte-level tokenizer ({model})";
+        var run = new DemoRunInfo(options.Seed, options.Mode, description, $"{Environment.OSVersion}, {Environment.ProcessorCount} cores", Engine.Threads);
+        return new DemoResults(run, sets, rows, _timings, _curves, orthogonality, interference, scalings);
+    }
+
+    private DemoRow Evaluate(string method, string model, IReadOnlyList<string> sets, string[] extra, bool perplexity, bool devShots = false)
+    {
+        var scores = new List<DemoScore>();
+        foreach (var set in sets)
+        {
+            var args = new List<string> { "eval", "--task", "qa-jsonl", "--data", Data(set, DemoSplit.Test), "--model", model, "--max-new-tokens", "16", "--json" };
+            args.AddRange(extra);
+            if (devShots) args.AddRange(["--dev", Data(set, DemoSplit.Dev)]);
+            var eval = Verb(null, 0, args);
+            int n = eval["n"]!.GetValue<int>();
+            int correct = (int)Math.Round(eval["accuracy"]!.GetValue<double>() * n);
+            double? ppl = null;
+            if (perplexity)
+            {
+                var score = Verb(null, 0, ["score", "--model", model, "--data", Data(set, DemoSplit.Test), "--json", .. extra]);
+                ppl = score["perplexity"]!.GetValue<double>();
+            }
+            scores.Add(new DemoScore(set, correct, n, ppl));
+        }
+        return new DemoRow(method, scores);
+    }
+
+    /// <summary>Pairwise orthogonality of the experts (what `lora analyze` reports), with the experts named by domain.</summary>
+    private static DemoOrthogonality Orthogonality(IReadOnlyDictionary<string, string> experts)
+    {
+        var loaded = experts.Select(e => PeftFormat.Load(e.Value, e.Key)).ToList();
+        try
+        {
+            return DemoOrthogonality.FromMatrix(Adapters.Analysis.Orthogonality.Pairwise(loaded.Select(a => new MergeInput(a, 1.0)).ToList()));
+        }
+        finally
+        {
+            foreach (var a in loaded) a.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Predicted vs measured interference of every pair of experts summed naively: predicted = their RMS cosine, measured =
+    /// ΔPPL% of the pair's Σ of deltas against each expert alone, on the union of the two domains' test sets (token-weighted).
+    /// </summary>
+    private List<DemoInterference> Interference(string model, IReadOnlyDictionary<string, string> experts, DemoOrthogonality orthogonality)
+    {
+        var names = experts.Keys.ToList();
+        var points = new List<DemoInterference>();
+        for (int i = 0; i < names.Count; i++)
+        {
+            for (int j = i + 1; j < names.Count; j++)
+            {
+                string a = names[i], b = names[j];
+                double merged = 0, alone = 0;
+                foreach (var d in new[] { a, b })
+                {
+                    merged += Math.Log(Verb(null, 0, ["score", "--model", model, "--data", Data(d, DemoSplit.Test), "--adapter", experts[a], "--adapter", experts[b], "--json"])["perplexity"]!.GetValue<double>());
+                    alone += Math.Log(Verb(null, 0, ["score", "--model", model, "--data", Data(d, DemoSplit.Test), "--adapter", experts[d], "--json"])["perplexity"]!.GetValue<double>());
+                }
+                double ratio = Math.Exp((merged - alone) / 2); // geometric mean over the two domains
+                var pair = orthogonality.Pairs.First(p => (p.AdapterI == a && p.AdapterJ == b) || (p.AdapterI == b && p.AdapterJ == a));
+                points.Add(new DemoInterference([a, b], "merge:naive-sum", pair.RmsCosine, 100 * (ratio - 1), "experts"));
+            }
+        }
+        return points;
+    }
+
+    private DemoScalings Scalings(string model, string gateDir, DemoExample question)
+    {
+        string svg = Path.Combine(Work, "xlora-scalings.svg");
+        Verb(null, 0, ["xlora", "scalings", "--model", model, "--xlora", gateDir, "--prompt", question.Prompt + question.Completion.TrimEnd('\n'), "--out", svg,
+            "--json", Path.Combine(Work, "xlora-scalings.json")], expectJson: false);
+        return DemoScalings.FromFile(question.Prompt + question.Completion.TrimEnd('\n'), svg);
+    }
+
+    private JsonObject Verb(string? phase, int steps, IReadOnlyList<string> args, bool expectJson = true)
+    {
+        _commands.Add("expertmix " + DemoVerbs.CommandLine(args));
+        if (phase is null) return expectJson ? DemoVerbs.Run(args) : DemoVerbs.RunQuiet(args);
+        var clock = Stopwatch.StartNew();
+        using var p = progress.Begin(phase, steps);
+        var result = DemoVerbs.Run(args, p.Report);
+        _timings.Add(new DemoTiming(phase, clock.Elapsed.TotalSeconds));
+        return result;
+    }
+
+    private T Timed<T>(string phase, Func<T> body)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = body();
+        _timings.Add(new DemoTiming(phase, clock.Elapsed.TotalSeconds));
+        return result;
+    }
+
+    private void AddCurve(string phase, string metrics)
+    {
+        if (File.Exists(metrics)) _curves.Add(DemoCurve.FromMetricsFile(phase, metrics));
+    }
+
+    private static string Inv(double v) => v.ToString(CultureInfo.InvariantCulture);
+}
