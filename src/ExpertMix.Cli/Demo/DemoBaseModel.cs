@@ -93,7 +93,7 @@ public static class DemoBaseModel
 
     /// <summary>
     /// Cloze recall of the corpus: each sentence is cut before its last word, the model completes it greedily (at
-    /// most 8 tokens), and the completion must start with that word (final period removed), e.g. "Sodium has the
+    /// most 24 tokens, enough for the longest name and its period), and the completion must start with that word (final period removed), e.g. "Sodium has the
     /// symbol Na and atomic number" → "11". Measures how much of the corpus the base has memorised.
     /// </summary>
     public static EvalReport CorpusRecall(ICausalLm model, Tokenizer tokenizer, IEnumerable<string> sentences, int batchSize = 16)
@@ -104,7 +104,7 @@ public static class DemoBaseModel
             int cut = s.LastIndexOf(' ');
             return new EvalExample($"corpus/{i}", s[..cut], s[(cut + 1)..].TrimEnd('.'));
         }).ToArray();
-        var task = EvalTasks.Get("qa-jsonl") with { SplitRule = "corpus cloze", MaxNewTokens = 8, Load = (_, _) => rows };
+        var task = EvalTasks.Get("qa-jsonl") with { SplitRule = "corpus cloze", MaxNewTokens = 24, Load = (_, _) => rows };
         return new EvalHarness(model, tokenizer).Run(task, "(corpus)", new EvalOptions { Split = EvalSplit.Dev, BatchSize = batchSize, Resamples = 100 });
     }
 }

@@ -16,6 +16,12 @@ public enum ArithmeticOp
     Times,
 }
 
+/// <summary>One fact of a fact domain (an entity's value for a relation) and the questions that ask for it.</summary>
+/// <param name="Relation">e.g. <c>symbol</c>, <c>name-from-number</c>, <c>class</c>.</param>
+/// <param name="Entity">The entity key: an element's atomic number or an amino acid's one-letter code.</param>
+/// <param name="Phrasings">The same question in different words (same answer).</param>
+public sealed record DemoFact(string Relation, string Entity, IReadOnlyList<DemoExample> Phrasings);
+
 /// <summary>One arithmetic problem; <see cref="Result"/> is the exact integer answer.</summary>
 public sealed record ArithmeticProblem(ArithmeticOp Op, int A, int B)
 {
@@ -32,7 +38,8 @@ public sealed record ArithmeticProblem(ArithmeticOp Op, int A, int B)
 /// <summary>
 /// Question templates. Chemistry (per element): symbol, atomic number, name from symbol, name from atomic number,
 /// group (elements with a group only). Biology (per amino acid): one-letter code, three-letter code, name from either
-/// code, side-chain class. Arithmetic: "What is a plus|minus|times b?". Cross-domain kinds: atomic number plus k
+/// code, side-chain class. Every fact has two phrasings (see <see cref="DemoFact"/>). Arithmetic: "What is a
+/// plus|minus|times b?". Cross-domain kinds: atomic number plus k
 /// (k = 1..9), atomic number times k (k = 2, 3), the element whose symbol is an amino acid's one-letter code, and
 /// that element's atomic number.
 /// </summary>
@@ -44,36 +51,46 @@ public static class DemoQuestions
     /// <summary>The fact and skill domains (each gets its own expert), in order.</summary>
     public static IReadOnlyList<string> ExpertDomains { get; } = [Chemistry, Biology, Arithmetic];
 
-    /// <summary>The chemistry questions about <paramref name="e"/> (one per template).</summary>
-    public static IReadOnlyList<DemoExample> ForElement(Element e)
+    /// <summary>
+    /// The chemistry facts about <paramref name="e"/>, each asked in two phrasings: symbol, atomic number, name from
+    /// symbol, name from atomic number, and group (elements with a group only).
+    /// </summary>
+    public static IReadOnlyList<DemoFact> ForElement(Element e)
     {
         ArgumentNullException.ThrowIfNull(e);
         string z = Num(e.Number);
-        var list = new List<DemoExample>
+        var list = new List<DemoFact>
         {
-            new($"{Chemistry}/symbol/{z}", Chemistry, $"What is the symbol of {e.Name}?", e.Symbol),
-            new($"{Chemistry}/number/{z}", Chemistry, $"What is the atomic number of {e.Name}?", z),
-            new($"{Chemistry}/name-from-symbol/{z}", Chemistry, $"Which element has the symbol {e.Symbol}?", e.Name),
-            new($"{Chemistry}/name-from-number/{z}", Chemistry, $"Which element has atomic number {z}?", e.Name),
+            Fact(Chemistry, "symbol", z, e.Symbol, $"What is the symbol of {e.Name}?", $"Which symbol does {e.Name} have?"),
+            Fact(Chemistry, "number", z, z, $"What is the atomic number of {e.Name}?", $"Which atomic number does {e.Name} have?"),
+            Fact(Chemistry, "name-from-symbol", z, e.Name, $"Which element has the symbol {e.Symbol}?", $"Which element does the symbol {e.Symbol} stand for?"),
+            Fact(Chemistry, "name-from-number", z, e.Name, $"Which element has atomic number {z}?", $"Which element is element number {z}?"),
         };
-        if (e.Group is int g) list.Add(new($"{Chemistry}/group/{z}", Chemistry, $"What group is {e.Name} in?", Num(g)));
+        if (e.Group is int g) list.Add(Fact(Chemistry, "group", z, Num(g), $"What group is {e.Name} in?", $"Which group does {e.Name} belong to?"));
         return list;
     }
 
-    /// <summary>The biology questions about <paramref name="a"/> (one per template).</summary>
-    public static IReadOnlyList<DemoExample> ForAminoAcid(AminoAcid a)
+    /// <summary>
+    /// The biology facts about <paramref name="a"/>, each asked in two phrasings: one-letter code, three-letter code,
+    /// name from either code, side-chain class.
+    /// </summary>
+    public static IReadOnlyList<DemoFact> ForAminoAcid(AminoAcid a)
     {
         ArgumentNullException.ThrowIfNull(a);
         string id = a.Code1;
         return
         [
-            new($"{Biology}/code1/{id}", Biology, $"What is the one-letter code of {a.Name}?", a.Code1),
-            new($"{Biology}/code3/{id}", Biology, $"What is the three-letter code of {a.Name}?", a.Code3),
-            new($"{Biology}/name-from-code1/{id}", Biology, $"Which amino acid has the one-letter code {a.Code1}?", a.Name),
-            new($"{Biology}/name-from-code3/{id}", Biology, $"Which amino acid has the three-letter code {a.Code3}?", a.Name),
-            new($"{Biology}/class/{id}", Biology, $"What is the side-chain class of {a.Name}?", a.ClassName),
+            Fact(Biology, "code1", id, a.Code1, $"What is the one-letter code of {a.Name}?", $"Which one-letter code does {a.Name} have?"),
+            Fact(Biology, "code3", id, a.Code3, $"What is the three-letter code of {a.Name}?", $"Which three-letter code does {a.Name} have?"),
+            Fact(Biology, "name-from-code1", id, a.Name, $"Which amino acid has the one-letter code {a.Code1}?", $"Which amino acid does the one-letter code {a.Code1} stand for?"),
+            Fact(Biology, "name-from-code3", id, a.Name, $"Which amino acid has the three-letter code {a.Code3}?", $"Which amino acid does the three-letter code {a.Code3} stand for?"),
+            Fact(Biology, "class", id, a.ClassName, $"What is the side-chain class of {a.Name}?", $"Which side-chain class does {a.Name} have?"),
         ];
     }
+
+    /// <summary>A fact whose phrasing i (1-based) has id <c>{domain}/{relation}/p{i}/{entity}</c>.</summary>
+    private static DemoFact Fact(string domain, string relation, string entity, string answer, params string[] phrasings) =>
+        new(relation, entity, [.. phrasings.Select((q, i) => new DemoExample($"{domain}/{relation}/p{i + 1}/{entity}", domain, q, answer))]);
 
     /// <summary>Every arithmetic problem of the options: a ± b with 0 ≤ b ≤ a ≤ max for minus, 0..max for plus; 0..max× for times.</summary>
     public static IReadOnlyList<ArithmeticProblem> ArithmeticProblems(DemoWorldOptions options)

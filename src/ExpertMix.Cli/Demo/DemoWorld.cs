@@ -9,14 +9,16 @@ namespace ExpertMix.Cli.Demo;
 /// arithmetic, deterministic per <see cref="DemoWorldOptions"/>.
 /// </summary>
 /// <remarks>
-/// <para><b>Fact domains</b> (chemistry, biology). Facts cannot be generalised, so the held-out questions ask about
-/// facts the model has seen: the pretraining <see cref="Corpus"/> states every fact (in both directions), and the
-/// dev/test questions are (entity, template) pairs held out from expert training — e.g. train asks "What is the symbol
-/// of Sodium?" while test asks "Which element has atomic number 11?". Every entity keeps at least one training
-/// question and every template is trained on other entities, so an expert must learn the question format per template
-/// and recall the fact from the base. Selection: the pairs are visited in a seeded random order; a pair goes to test
-/// while fewer than round(FactTestFraction · N) are there and its entity keeps another pair, then likewise to dev;
-/// the rest is train.</para>
+/// <para><b>Fact domains</b> (chemistry, biology). Facts cannot be generalised, so dev/test questions ask about facts
+/// the model has seen: the pretraining <see cref="Corpus"/> states every fact (in both directions), and every fact
+/// (entity, relation) has two phrasings, both trained unless the policy holds one out. A test (or dev) fact's question
+/// is one of its phrasings, drawn at random; by <see cref="DemoWorldOptions.FactTest"/>:
+/// <see cref="FactTestPolicy.Seen"/> (default) trains both phrasings, so the test question is a training question
+/// (does the expert know the facts it was taught?); <see cref="FactTestPolicy.Paraphrase"/> trains only the other
+/// phrasing (new wording of a taught fact); <see cref="FactTestPolicy.UnseenRelation"/> trains neither, and the
+/// entity keeps at least one other trained fact (only the corpus states it). Selection: the facts are visited in a
+/// seeded random order; a fact goes to test while fewer than round(FactTestFraction · facts) are there, then likewise
+/// to dev. Dev and test never share a fact.</para>
 /// <para><b>Arithmetic</b> generalises: problems are drawn without replacement from all of them (seeded), the first
 /// ArithmeticTest to test, the next ArithmeticDev to dev; training questions and corpus sentences come only from the
 /// rest, so no dev/test problem is ever seen.</para>
@@ -91,24 +93,37 @@ public sealed class DemoWorld
     /// <summary>An independent random stream per purpose, so changing one part's sizes leaves the others' draws alone.</summary>
     private static Rng Stream(DemoWorldOptions options, ulong purpose) => new(options.Seed * 0x9E3779B97F4A7C15UL + purpose);
 
-    private static DemoDomain HoldOutFacts(string name, IReadOnlyList<IReadOnlyList<DemoExample>> byEntity, DemoWorldOptions options, Rng rng)
+    private static DemoDomain HoldOutFacts(string name, IReadOnlyList<IReadOnlyList<DemoFact>> byEntity, DemoWorldOptions options, Rng rng)
     {
-        var pairs = byEntity.SelectMany((list, entity) => list.Select(q => (Entity: entity, Question: q))).ToArray();
-        int testTarget = (int)Math.Round(options.FactTestFraction * pairs.Length), devTarget = (int)Math.Round(options.FactDevFraction * pairs.Length);
+        var facts = byEntity.SelectMany((list, entity) => list.Select(f => (Entity: entity, Fact: f))).ToArray();
+        int testTarget = (int)Math.Round(options.FactTestFraction * facts.Length), devTarget = (int)Math.Round(options.FactDevFraction * facts.Length);
+        var policy = options.FactTest;
         var remaining = byEntity.Select(l => l.Count).ToArray();
-        var split = new DemoSplit[pairs.Length];
+        var split = new DemoSplit[facts.Length];
         int tests = 0, devs = 0;
-        foreach (int i in DataSplit.Permutation(pairs.Length, rng))
+        foreach (int i in DataSplit.Permutation(facts.Length, rng))
         {
-            int entity = pairs[i].Entity;
-            if (remaining[entity] <= 1) continue;
+            int entity = facts[i].Entity;
+            if (policy == FactTestPolicy.UnseenRelation && remaining[entity] <= 1) continue;
             if (tests < testTarget) (split[i], tests) = (DemoSplit.Test, tests + 1);
             else if (devs < devTarget) (split[i], devs) = (DemoSplit.Dev, devs + 1);
             else continue;
             remaining[entity]--;
         }
-        DemoExample[] Of(DemoSplit s) => [.. pairs.Where((_, i) => split[i] == s).Select(p => p.Question)];
-        return new DemoDomain(name, Of(DemoSplit.Train), Of(DemoSplit.Dev), Of(DemoSplit.Test));
+        var parts = new Dictionary<DemoSplit, List<DemoExample>> { [DemoSplit.Train] = [], [DemoSplit.Dev] = [], [DemoSplit.Test] = [] };
+        for (int i = 0; i < facts.Length; i++)
+        {
+            var phrasings = facts[i].Fact.Phrasings;
+            if (split[i] == DemoSplit.Train)
+            {
+                parts[DemoSplit.Train].AddRange(phrasings);
+                continue;
+            }
+            int asked = rng.NextInt(phrasings.Count);
+            parts[split[i]].Add(phrasings[asked]);
+            if (policy != FactTestPolicy.UnseenRelation) parts[DemoSplit.Train].AddRange(phrasings.Where((_, k) => policy == FactTestPolicy.Seen || k != asked));
+        }
+        return new DemoDomain(name, parts[DemoSplit.Train], parts[DemoSplit.Dev], parts[DemoSplit.Test]);
     }
 
     private static DemoDomain CrossSplit(IReadOnlyList<IReadOnlyList<DemoExample>> byKind, DemoWorldOptions options, Rng rng)

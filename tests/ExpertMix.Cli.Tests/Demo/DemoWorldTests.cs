@@ -36,44 +36,61 @@ public partial class DemoWorldTests
     }
 
     [Theory]
-    [InlineData(1UL)]
-    [InlineData(7UL)]
-    public void Splits_are_disjoint_by_id_and_by_question_and_ids_are_unique(ulong seed)
+    [InlineData(1UL, FactTestPolicy.Seen)]
+    [InlineData(7UL, FactTestPolicy.Seen)]
+    [InlineData(1UL, FactTestPolicy.Paraphrase)]
+    [InlineData(7UL, FactTestPolicy.UnseenRelation)]
+    public void Dev_and_test_are_disjoint_and_fact_questions_relate_to_training_as_the_policy_says(ulong seed, FactTestPolicy policy)
     {
-        var world = DemoWorld.Build(new DemoWorldOptions { Seed = seed });
+        var world = DemoWorld.Build(new DemoWorldOptions { Seed = seed, FactTest = policy });
         foreach (var d in AllDomains(world))
         {
-            var rows = Rows(d).ToList();
-            Assert.Equal(rows.Count, rows.Select(r => r.Example.Id).Distinct().Count());
-            Assert.Equal(rows.Count, rows.Select(r => r.Example.Question).Distinct().Count());
-            Assert.All(rows, r => Assert.Equal(d.Name, r.Example.Domain));
-            Assert.NotEmpty(d.Train);
-            Assert.NotEmpty(d.Dev);
-            Assert.NotEmpty(d.Test);
+            foreach (var split in Enum.GetValues<DemoSplit>())
+            {
+                var part = d.Get(split);
+                Assert.NotEmpty(part);
+                Assert.Equal(part.Count, part.Select(e => e.Id).Distinct().Count());
+                Assert.Equal(part.Count, part.Select(e => e.Question).Distinct().Count());
+                Assert.All(part, e => Assert.Equal(d.Name, e.Domain));
+            }
+            Assert.Empty(d.Dev.Select(e => e.Question).Intersect(d.Test.Select(e => e.Question)));
+            var train = d.Train.Select(e => e.Question).ToHashSet();
+            var heldOut = d.Dev.Concat(d.Test).ToList();
+            bool factDomain = d.Name is DemoQuestions.Chemistry or DemoQuestions.Biology;
+            if (factDomain && policy == FactTestPolicy.Seen) Assert.All(heldOut, e => Assert.Contains(e.Question, train));
+            else Assert.All(heldOut, e => Assert.DoesNotContain(e.Question, train));
+            if (!factDomain) continue;
+            // A fact is (relation, entity); the id is {domain}/{relation}/p{phrasing}/{entity}.
+            static string Fact(DemoExample e) => e.Id.Split('/') is var p ? $"{p[1]}/{p[3]}" : "";
+            var trainedFacts = d.Train.Select(Fact).ToHashSet();
+            var trainedEntities = d.Train.Select(e => e.Id.Split('/')[3]).ToHashSet();
+            Assert.Empty(d.Dev.Select(Fact).Intersect(d.Test.Select(Fact)));
+            if (policy == FactTestPolicy.UnseenRelation)
+            {
+                Assert.All(heldOut, e => Assert.DoesNotContain(Fact(e), trainedFacts));
+                Assert.All(heldOut, e => Assert.Contains(e.Id.Split('/')[3], trainedEntities));
+            }
+            else
+            {
+                Assert.All(heldOut, e => Assert.Contains(Fact(e), trainedFacts));
+            }
         }
-        var ids = AllDomains(world).SelectMany(d => Rows(d).Select(r => r.Example.Id)).ToList();
-        Assert.Equal(ids.Count, ids.Distinct().Count());
     }
 
     [Fact]
-    public void Fact_domains_hold_out_about_the_requested_fractions_and_keep_every_entity_and_template_in_training()
+    public void Fact_domains_ask_the_requested_fractions_of_facts_and_train_both_phrasings_of_the_rest()
     {
         var o = Default.Options;
-        foreach (var name in new[] { DemoQuestions.Chemistry, DemoQuestions.Biology })
+        foreach (var (name, facts) in new[] { (DemoQuestions.Chemistry, o.ElementCount * 5), (DemoQuestions.Biology, 20 * 5) })
         {
             var d = Default.Domain(name);
-            int n = d.Train.Count + d.Dev.Count + d.Test.Count;
-            Assert.Equal((int)Math.Round(o.FactTestFraction * n), d.Test.Count);
-            Assert.Equal((int)Math.Round(o.FactDevFraction * n), d.Dev.Count);
-            static string Entity(DemoExample e) => e.Id[(e.Id.LastIndexOf('/') + 1)..];
-            static string Template(DemoExample e) => e.Id.Split('/')[1];
-            var trainedEntities = d.Train.Select(Entity).ToHashSet();
-            var trainedTemplates = d.Train.Select(Template).ToHashSet();
-            Assert.All(d.Dev.Concat(d.Test), e => Assert.Contains(Entity(e), trainedEntities));
-            Assert.All(d.Dev.Concat(d.Test), e => Assert.Contains(Template(e), trainedTemplates));
+            Assert.Equal((int)Math.Round(o.FactTestFraction * facts), d.Test.Count);
+            Assert.Equal((int)Math.Round(o.FactDevFraction * facts), d.Dev.Count);
+            Assert.Equal(2 * facts, d.Train.Count);
+            Assert.Equal(["p1", "p2"], d.Train.Select(e => e.Id.Split('/')[2]).Distinct().Order(StringComparer.Ordinal));
         }
-        Assert.Equal(Default.Options.ElementCount * 5, Rows(Default.Domain(DemoQuestions.Chemistry)).Count());
-        Assert.Equal(20 * 5, Rows(Default.Domain(DemoQuestions.Biology)).Count());
+        var paraphrase = DemoWorld.Build(o with { FactTest = FactTestPolicy.Paraphrase }).Domain(DemoQuestions.Biology);
+        Assert.Equal(2 * 100 - paraphrase.Dev.Count - paraphrase.Test.Count, paraphrase.Train.Count);
     }
 
     [Fact]
@@ -214,10 +231,10 @@ public partial class DemoWorldTests
         Assert.True(quick.CrossDomain.Test.Count > 0);
     }
 
-    [GeneratedRegex(@"^(What is the symbol of (?<symOf>\w+)\?|What is the atomic number of (?<zOf>\w+)\?|Which element has the symbol (?<bySym>\w+)\?|Which element has atomic number (?<byZ>\d+)\?|What group is (?<groupOf>\w+) in\?)$")]
+    [GeneratedRegex(@"^(What is the symbol of (?<symOf>\w+)\?|Which symbol does (?<symOf>\w+) have\?|What is the atomic number of (?<zOf>\w+)\?|Which atomic number does (?<zOf>\w+) have\?|Which element has the symbol (?<bySym>\w+)\?|Which element does the symbol (?<bySym>\w+) stand for\?|Which element has atomic number (?<byZ>\d+)\?|Which element is element number (?<byZ>\d+)\?|What group is (?<groupOf>\w+) in\?|Which group does (?<groupOf>\w+) belong to\?)$")]
     private static partial Regex ChemistryQuestion();
 
-    [GeneratedRegex(@"^(What is the one-letter code of (?<c1Of>[\w ]+)\?|What is the three-letter code of (?<c3Of>[\w ]+)\?|Which amino acid has the one-letter code (?<byC1>\w)\?|Which amino acid has the three-letter code (?<byC3>\w+)\?|What is the side-chain class of (?<classOf>[\w ]+)\?)$")]
+    [GeneratedRegex(@"^(What is the one-letter code of (?<c1Of>[\w ]+)\?|Which one-letter code does (?<c1Of>[\w ]+) have\?|What is the three-letter code of (?<c3Of>[\w ]+)\?|Which three-letter code does (?<c3Of>[\w ]+) have\?|Which amino acid has the one-letter code (?<byC1>\w)\?|Which amino acid does the one-letter code (?<byC1>\w) stand for\?|Which amino acid has the three-letter code (?<byC3>\w+)\?|Which amino acid does the three-letter code (?<byC3>\w+) stand for\?|What is the side-chain class of (?<classOf>[\w ]+)\?|Which side-chain class does (?<classOf>[\w ]+) have\?)$")]
     private static partial Regex BiologyQuestion();
 
     [GeneratedRegex(@"^What is (?<a>\d+) (?<op>plus|minus|times) (?<b>\d+)\?$")]
