@@ -113,8 +113,8 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
 
         var interference = Timed("interference", () => Interference(model, experts, orthogonality));
         string description = $"demo Llama trained from scratch: {baseOptions.Layers} layers, hidden {baseOptions.HiddenSize}, byte-level tokenizer ({model})";
-        var run = new DemoRunInfo(options.Seed, options.Mode, description, $"{Environment.OSVersion}, {Environment.ProcessorCount} cores", Engine.Threads);
-        return new DemoResults(run, sets, rows, _timings, _curves, orthogonality, interference, scalings);
+        var info = new DemoRunInfo(options.Seed, options.Mode, description, $"{Environment.OSVersion}, {Environment.ProcessorCount} cores", Engine.Threads);
+        return new DemoResults(info, sets, rows, _timings, _curves, orthogonality, interference, scalings);
     }
 
     private DemoRow Evaluate(string method, string model, IReadOnlyList<string> sets, string[] extra, bool perplexity, bool devShots = false)
@@ -145,7 +145,7 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
         var loaded = experts.Select(e => PeftFormat.Load(e.Value, e.Key)).ToList();
         try
         {
-            return DemoOrthogonality.FromMatrix(Adapters.Analysis.Orthogonality.Pairwise(loaded.Select(a => new MergeInput(a, 1.0)).ToList()));
+            return DemoOrthogonality.FromMatrix(Adapters.Analysis.Orthogonality.Pairwise(loaded.Select(a => new MergeInput(a, 1f)).ToList()));
         }
         finally
         {
