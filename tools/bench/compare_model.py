@@ -19,7 +19,7 @@ def torch_best(model, task):
     return best
 
 print(open(os.path.join(out, "env.txt")).read())
-print("| model | workload | PyTorch best (config) | ExpertMix f32 | ratio | ExpertMix bf16 | ratio | decode GB/s (f32) / triad |")
+print("| model | workload | PyTorch best (config) | ExpertMix f32 | ratio | ExpertMix bf16 | ratio | decode weight GB/s ÷ paired triad (f32; bf16) |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 for ours, theirs in names.items():
     f32 = json.load(open(os.path.join(out, f"ours-{ours}-f32.json")))
@@ -31,7 +31,8 @@ for ours, theirs in names.items():
         ref = f"{tb[0]:.1f} ({tb[1]})" if tb else "n/a"
         r32 = f"{f32[key] / tb[0]:.2f}" if tb else ""
         r16 = f"{bf16[key] / tb[0]:.2f}" if tb else ""
-        bw = f"{f32['decode_weight_gbs']:.1f} / {f32['triad_gbs']:.1f} = {f32['decode_triad_ratio']:.2f}" if task == "decode" else ""
+        bw = (f"{f32['decode_weight_gbs']:.1f} / {f32['triad_gbs']:.1f} → {f32['decode_triad_ratio']:.2f}; "
+              f"{bf16['decode_weight_gbs']:.1f} / {bf16['triad_gbs']:.1f} → {bf16['decode_triad_ratio']:.2f}") if task == "decode" else ""
         print(f"| {ours} | {task} | {ref} | {f32[key]:.1f} | {r32} | {bf16[key]:.1f} | {r16} | {bw} |")
 print()
 for ours in names:

@@ -8,10 +8,11 @@ out=${1:-$(mktemp -d)}
 mkdir -p "$out"
 ref=${TORCH_REF:-../shared/bench/torch_ref.py}
 export OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE
-X="dotnet src/ExpertMix.Cli/bin/Release/net10.0/expertmix.dll"
-dotnet build src/ExpertMix.Cli -c Release -v q -nologo >/dev/null
+# The measured build is NativeAOT (tools/publish_aot.sh); EXPERTMIX_BIN overrides it (e.g. "dotnet …/expertmix.dll" for the JIT).
+if [ -z "${EXPERTMIX_BIN:-}" ]; then tools/publish_aot.sh artifacts/aot >/dev/null; fi
+X=${EXPERTMIX_BIN:-artifacts/aot/expertmix}
 
-{ uptime; git rev-parse --short HEAD; } > "$out/env.txt"
+{ uptime; git rev-parse --short HEAD; echo "ExpertMix binary: $X"; } > "$out/env.txt"
 for t in 1 2; do
   /usr/bin/python3 "$ref" bench --models gpt2-124m,llama-110m --tasks prefill,decode --threads $t --reps 3 --json "$out/torch-small-t$t.json" > "$out/torch-small-t$t.md"
   /usr/bin/python3 "$ref" bench --models llama-1b --tasks decode --threads $t --reps 1 --new 32 --json "$out/torch-1b-t$t.json" > "$out/torch-1b-t$t.md"
