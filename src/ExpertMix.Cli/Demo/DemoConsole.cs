@@ -75,7 +75,7 @@ public static class DemoConsole
 
     /// <summary>
     /// Writes <see cref="RenderTable"/> (and where the report is) or <see cref="SummaryJson"/> to <paramref name="output"/>; a
-    /// table that does not go to a terminal is laid out <see cref="RedirectedWidth"/> columns wide.
+    /// table that does not go to a terminal is laid out <see cref="RedirectedWidth"/> columns wide, without colours or styles.
     /// </summary>
     public static void Write(DemoResults results, TextWriter output, DemoOutputFormat format, DemoReportFiles? files = null)
     {
@@ -86,8 +86,14 @@ public static class DemoConsole
             output.WriteLine(SummaryJson(results, files));
             return;
         }
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
-        if (!ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected) console.Profile.Width = RedirectedWidth;
+        bool redirected = !ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        });
+        if (redirected) console.Profile.Width = RedirectedWidth;
         console.Write(RenderTable(results));
         if (files is not null) console.WriteLine($"Report: {files.Index}");
     }
