@@ -8,6 +8,12 @@ namespace ExpertMix.Cli.Demo;
 /// <param name="Output">Console output: a table or one JSON object.</param>
 public sealed record DemoOptions(ulong Seed, DemoMode Mode, string ReportDirectory, DemoOutputFormat Output)
 {
+    /// <summary>A user's Hugging Face model directory instead of the embedded world's pretrained base (needs <see cref="UserDomains"/>).</summary>
+    public string? ModelDirectory { get; init; }
+
+    /// <summary>The user's domains: name → prompt/completion JSONL (<see cref="DemoUserData"/>); empty for the embedded world.</summary>
+    public IReadOnlyList<(string Name, string File)> UserDomains { get; init; } = [];
+
     /// <summary>The work folder: data, base model, experts, merges, gate, SVF experts.</summary>
     public string WorkDirectory => Path.Combine(ReportDirectory, "work");
 

@@ -34,25 +34,8 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
     {
         var recipe = options.Recipe;
         string seed = options.Seed.ToString(CultureInfo.InvariantCulture);
-        var world = Timed("build world", () =>
-        {
-            var worldOptions = (options.Mode == DemoMode.Quick ? DemoWorldOptions.Quick : new DemoWorldOptions()) with { Seed = options.Seed };
-            var w = DemoWorld.Build(worldOptions);
-            DemoWorldWriter.Write(w, Path.Combine(Work, "data"));
-            return w;
-        });
-        var domains = world.Domains.Select(d => d.Name).ToList();
-        string cross = world.CrossDomain.Name;
-        var sets = domains.Append(cross).ToList();
-
-        var baseOptions = (options.Mode == DemoMode.Quick ? DemoBaseModelOptions.Quick : new DemoBaseModelOptions()) with { Seed = options.Seed };
-        var pretrained = Timed("pretrain base model", () =>
-        {
-            using var phase = progress.Begin("pretrain base model", baseOptions.Steps);
-            return DemoBaseModel.Pretrain(world, baseOptions, Work, phase.Observer);
-        });
-        string model = pretrained.ModelDirectory;
-        AddCurve("base", Path.Combine(Work, "pretrain", "metrics.jsonl"));
+        var (domains, cross, heatmapQuestion, model, description) = options.ModelDirectory is null ? PrepareEmbedded() : PrepareUser();
+        var sets = cross is null ? domains : [.. domains, cross];
 
         var experts = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var d in domains)
@@ -81,11 +64,11 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
         var gateArgs = new List<string> { "xlora", "train", "--model", model, "--out", gate, "--max-steps", Inv(recipe.XLoraSteps), "--lr", "3e-3",
             "--batch-size", "16", "--seed", seed, "--json" };
         foreach (var (d, dir) in experts) gateArgs.AddRange(["--adapter", $"{d}={dir}"]);
-        foreach (var s in sets) gateArgs.AddRange(["--data", Data(s, DemoSplit.Train)]);
+        foreach (var set in sets) gateArgs.AddRange(["--data", Data(set, DemoSplit.Train)]);
         Verb("X-LoRA gate", recipe.XLoraSteps, gateArgs);
         string gateDir = Path.Combine(gate, "adapter");
         AddCurve("xlora", Path.Combine(gate, "metrics.jsonl"));
-        var scalings = Timed("X-LoRA scalings heatmap", () => Scalings(model, gateDir, world.CrossDomain.Test[0]));
+        var scalings = Timed("X-LoRA scalings heatmap", () => Scalings(model, gateDir, heatmapQuestion));
 
         var svf = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var d in domains)
@@ -112,7 +95,6 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
              "--cem-seed", seed], perplexity: false, devShots: true)));
 
         var interference = Timed("interference", () => Interference(model, experts, orthogonality));
-        string description = $"demo Llama trained from scratch: {baseOptions.Layers} layers, hidden {baseOptions.HiddenSize}, byte-level tokenizer ({model})";
         var info = new DemoRunInfo(options.Seed, options.Mode, description, $"{Environment.OSVersion}, {Environment.ProcessorCount} cores", Engine.Threads);
         return new DemoResults(info, sets, rows, _timings, _curves, orthogonality, interference, scalings);
     }
@@ -180,12 +162,49 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
         return points;
     }
 
-    private DemoScalings Scalings(string model, string gateDir, DemoExample question)
+    /// <summary>The gate's scalings over a question and its gold answer, as `xlora scalings` draws them.</summary>
+    private DemoScalings Scalings(string model, string gateDir, string text)
     {
         string svg = Path.Combine(Work, "xlora-scalings.svg");
-        Verb(null, 0, ["xlora", "scalings", "--model", model, "--xlora", gateDir, "--prompt", question.Prompt + question.Completion.TrimEnd('\n'), "--out", svg,
+        Verb(null, 0, ["xlora", "scalings", "--model", model, "--xlora", gateDir, "--prompt", text, "--out", svg,
             "--json", Path.Combine(Work, "xlora-scalings.json")], expectJson: false);
-        return DemoScalings.FromFile(question.Prompt + question.Completion.TrimEnd('\n'), svg);
+        return DemoScalings.FromFile(text, svg);
+    }
+
+    /// <summary>The embedded world: tables → data files, then a base model pretrained from scratch on the world's sentences.</summary>
+    private (List<string> Domains, string? Cross, string Heatmap, string Model, string Description) PrepareEmbedded()
+    {
+        var world = Timed("build world", () =>
+        {
+            var worldOptions = (options.Mode == DemoMode.Quick ? DemoWorldOptions.Quick : new DemoWorldOptions()) with { Seed = options.Seed };
+            var w = DemoWorld.Build(worldOptions);
+            DemoWorldWriter.Write(w, Path.Combine(Work, "data"));
+            return w;
+        });
+        var baseOptions = (options.Mode == DemoMode.Quick ? DemoBaseModelOptions.Quick : new DemoBaseModelOptions()) with { Seed = options.Seed };
+        var pretrained = Timed("pretrain base model", () =>
+        {
+            using var phase = progress.Begin("pretrain base model", baseOptions.Steps);
+            return DemoBaseModel.Pretrain(world, baseOptions, Work, phase.Observer);
+        });
+        AddCurve("base", Path.Combine(Work, "pretrain", "metrics.jsonl"));
+        var question = world.CrossDomain.Test[0];
+        string description = $"Llama trained from scratch on the world's sentences: {baseOptions.Layers} layers, hidden {baseOptions.HiddenSize}, byte-level tokenizer";
+        return (world.Domains.Select(d => d.Name).ToList(), world.CrossDomain.Name, question.Prompt + question.Completion.TrimEnd('\n'), pretrained.ModelDirectory, description);
+    }
+
+    /// <summary>A user's model and domains (no cross-domain set; the heatmap shows the first domain's first test prompt).</summary>
+    private (List<string> Domains, string? Cross, string Heatmap, string Model, string Description) PrepareUser()
+    {
+        if (options.UserDomains.Count == 0) throw new UserErrorException("--model needs at least one --domain NAME=FILE");
+        Timed("split user data", () =>
+        {
+            DemoUserData.Write(options.UserDomains, Path.Combine(Work, "data"));
+            return 0;
+        });
+        string first = File.ReadLines(Data(options.UserDomains[0].Name, DemoSplit.Test)).First();
+        string prompt = System.Text.Json.JsonDocument.Parse(first).RootElement.GetProperty("prompt").GetString()!;
+        return (options.UserDomains.Select(d => d.Name).ToList(), null, prompt, options.ModelDirectory!, Path.GetFullPath(options.ModelDirectory!));
     }
 
     private JsonObject Verb(string? phase, int steps, IReadOnlyList<string> args, bool expectJson = true)
