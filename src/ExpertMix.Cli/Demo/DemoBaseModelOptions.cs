@@ -23,8 +23,11 @@ public sealed record DemoBaseModelOptions
     /// <summary>max_position_embeddings. Default 256 (prompts and answers are under 128 bytes).</summary>
     public int MaxPositions { get; init; } = 256;
 
-    /// <summary>Optimizer steps. Default 600.</summary>
-    public int Steps { get; init; } = 600;
+    /// <summary>
+    /// Optimizer steps. Default 2000 (≈ 73 epochs of the default world's 877-sentence corpus), after which the base
+    /// completes 99 % of the corpus sentences word for word (cloze recall).
+    /// </summary>
+    public int Steps { get; init; } = 2000;
 
     /// <summary>Sentences per step. Default 32.</summary>
     public int BatchSize { get; init; } = 32;
@@ -41,8 +44,8 @@ public sealed record DemoBaseModelOptions
     /// <summary>Seed of the weights and of the batch order. Default 1.</summary>
     public ulong Seed { get; init; } = 1;
 
-    /// <summary>The <c>--quick</c> run: fewer steps of the same model.</summary>
-    public static DemoBaseModelOptions Quick { get; } = new() { Steps = 150, WarmupSteps = 15 };
+    /// <summary>The <c>--quick</c> run: 400 steps of the same model (a smoke run: the quick corpus is only partly memorised).</summary>
+    public static DemoBaseModelOptions Quick { get; } = new() { Steps = 400, WarmupSteps = 20 };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and what is expected.</summary>
     public void Validate()

@@ -92,7 +92,7 @@ public static class DemoQuestions
     private static DemoFact Fact(string domain, string relation, string entity, string answer, params string[] phrasings) =>
         new(relation, entity, [.. phrasings.Select((q, i) => new DemoExample($"{domain}/{relation}/p{i + 1}/{entity}", domain, q, answer))]);
 
-    /// <summary>Every arithmetic problem of the options: a ± b with 0 ≤ b ≤ a ≤ max for minus, 0..max for plus; 0..max× for times.</summary>
+    /// <summary>Every arithmetic problem: a plus b for a, b in 0..AdditionMaxOperand; a minus b for 0 ≤ b ≤ a ≤ AdditionMaxOperand; a times b for a, b in 0..MultiplicationMaxOperand.</summary>
     public static IReadOnlyList<ArithmeticProblem> ArithmeticProblems(DemoWorldOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -64,8 +64,12 @@ public sealed record DemoWorldOptions
     /// <summary>Arithmetic test questions. Default 80.</summary>
     public int ArithmeticTest { get; init; } = 80;
 
-    /// <summary>Arithmetic sentences ("3 plus 4 is 7.") in the pretraining corpus, drawn from the training problems. Default 300.</summary>
-    public int ArithmeticCorpus { get; init; } = 300;
+    /// <summary>
+    /// Arithmetic sentences ("3 plus 4 is 7.") in the pretraining corpus, drawn from the problems not held out (capped
+    /// at their number). Default 1000, i.e. all of them (673 with the default operands): with only 300 the 2-layer base
+    /// memorised them but completed just 10 % of held-out sentences ("13 plus 5 is") correctly; with all 673, 66 %.
+    /// </summary>
+    public int ArithmeticCorpus { get; init; } = 1000;
 
     /// <summary>Cross-domain training questions (e.g. for an X-LoRA gate). Default 60.</summary>
     public int CrossTrain { get; init; } = 60;
