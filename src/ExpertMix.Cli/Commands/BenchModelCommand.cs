@@ -78,7 +78,7 @@ internal static class BenchModelCommand
         BenchSupport.DecodeMs(model, cache, promptIds, Math.Min(8, a.Decode)); // warm-up of the one-token path
         double decodeMs = gate.Median(a.Reps, () => BenchSupport.DecodeMs(model, cache, promptIds, a.Decode));
         long peakRss = Memory.Peak(); // read before the triad's 384 MiB of probe arrays exist
-        var (triadGbs, decodeTriadRatio) = PairedDecodeTriad(model, cache, promptIds, a.Decode, streamedBytes, a.Reps, gate);
+        var paired = PairedDecodeBandwidth(model, cache, promptIds, a.Decode, streamedBytes, a.Reps, gate);
 
         double prefillTps = a.Prefill / (prefillMs / 1000);
         double decodeTps = a.Decode / (decodeMs / 1000);
@@ -102,8 +102,10 @@ internal static class BenchModelCommand
             ["weight_bytes"] = weightBytes,
             ["streamed_bytes_per_token"] = streamedBytes,
             ["decode_weight_gbs"] = Math.Round(weightGbs, 2),
-            ["triad_gbs"] = Math.Round(triadGbs, 2),
-            ["decode_triad_ratio"] = Math.Round(decodeTriadRatio, 3),
+            ["triad_gbs"] = Math.Round(paired.TriadGbs, 2),
+            ["decode_triad_ratio"] = Math.Round(paired.TriadRatio, 3),
+            ["read_gbs"] = Math.Round(paired.ReadGbs, 2),
+            ["decode_read_ratio"] = Math.Round(paired.ReadRatio, 3),
             ["kv_cache_bytes"] = kvBytes,
             ["prefill_activation_bytes"] = prefillActivationBytes,
             ["rss_after_load_bytes"] = rssAfterLoad,
@@ -157,41 +159,60 @@ internal static class BenchModelCommand
     }
 
     /// <summary>
-    /// The decode's weight bandwidth as a fraction of the machine's STREAM triad, measured in pairs because this VM's
-    /// bandwidth drifts by up to 2× within seconds: each (gated) round times a triad (median of 3), one decode of
-    /// <paramref name="steps"/> tokens, and a triad again, and takes ratio = (streamed bytes × tokens/s) ÷ the mean of the
-    /// two triads. Returns the median triad GB/s and the median per-round ratio.
+    /// The decode's weight bandwidth as a fraction of the machine's STREAM triad and of a read-only sweep (the ceiling of a
+    /// kernel that only reads, which decode is), measured in pairs because this VM's bandwidth drifts by up to 2× within
+    /// seconds: each (gated) round times the probes (median of 3 each), one decode of <paramref name="steps"/> tokens, and
+    /// the probes again; ratio = (streamed bytes × tokens/s) ÷ the mean of the two probe figures. Returns the median probe
+    /// GB/s and the median per-round ratios.
     /// </summary>
-    private static (double TriadGbs, double Ratio) PairedDecodeTriad(ICausalLm model, KvCache cache, int[] prompt, int steps,
-        long streamedBytes, int reps, ContentionGate gate)
+    private static (double TriadGbs, double TriadRatio, double ReadGbs, double ReadRatio) PairedDecodeBandwidth(ICausalLm model, KvCache cache, int[] prompt,
+        int steps, long streamedBytes, int reps, ContentionGate gate)
     {
         var memory = new MemoryBandwidth(Engine.Threads);
         memory.Triad();
-        var triads = new List<double>();
-        double ratio = gate.Median(reps, () =>
+        memory.Read();
+        List<double> triads = [], reads = [], readRatios = [];
+        (double Triad, double Read, double ReadRatio) last = default;
+        var all = new List<(double Triad, double Read, double ReadRatio)>();
+        double triadRatio = gate.Median(reps, () =>
         {
-            double before = TriadGbs(memory);
-            double decodeMs = BenchSupport.DecodeMs(model, cache, prompt, steps);
-            double triad = 0.5 * (before + TriadGbs(memory));
-            triads.Add(triad);
-            return streamedBytes * steps / (decodeMs * 1e6) / triad;
+            double triad = ProbeGbs(memory.Triad, MemoryBandwidth.TriadBytes), read = ProbeGbs(memory.Read, MemoryBandwidth.ReadBytes);
+            double decodeGbs = streamedBytes * steps / (BenchSupport.DecodeMs(model, cache, prompt, steps) * 1e6);
+            triad = 0.5 * (triad + ProbeGbs(memory.Triad, MemoryBandwidth.TriadBytes));
+            read = 0.5 * (read + ProbeGbs(memory.Read, MemoryBandwidth.ReadBytes));
+            last = (triad, read, decodeGbs / read);
+            all.Add(last);
+            return decodeGbs / triad;
+        }, kept =>
+        {
+            if (!kept) return;
+            triads.Add(last.Triad);
+            reads.Add(last.Read);
+            readRatios.Add(last.ReadRatio);
         });
-        triads.Sort();
-        return (triads[triads.Count / 2], ratio);
+        if (triads.Count == 0) (triads, reads, readRatios) = (all.Select(x => x.Triad).ToList(), all.Select(x => x.Read).ToList(), all.Select(x => x.ReadRatio).ToList()); // none clean: as the gate does
+        return (Median(triads), triadRatio, Median(reads), Median(readRatios));
     }
 
-    /// <summary>Triad GB/s: the median of three timed triads.</summary>
-    private static double TriadGbs(MemoryBandwidth memory)
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+    }
+
+    /// <summary>GB/s of a memory probe: <paramref name="bytes"/> over the median of three timed runs.</summary>
+    private static double ProbeGbs(Action probe, double bytes)
     {
         var times = new double[3];
         for (int i = 0; i < times.Length; i++)
         {
             var sw = Stopwatch.StartNew();
-            memory.Triad();
+            probe();
             times[i] = sw.Elapsed.TotalMilliseconds;
         }
         Array.Sort(times);
-        return MemoryBandwidth.TriadBytes / (times[1] * 1e6);
+        return bytes / (times[1] * 1e6);
     }
 
     /// <summary>Resident-set figures from /proc/self (Linux), else the runtime's peak working set.</summary>

@@ -25,9 +25,10 @@ internal sealed class ContentionGate(double limitCores = 0.10)
 
     /// <summary>
     /// Median of the figures <paramref name="reps"/> clean runs of <paramref name="run"/> return (its own timed
-    /// milliseconds, or any per-run figure such as a bandwidth ratio).
+    /// milliseconds, or any per-run figure such as a bandwidth ratio). <paramref name="kept"/>, when given, is told after
+    /// every try whether it was kept, so a caller can keep side figures of the same runs.
     /// </summary>
-    public double Median(int reps, Func<double> run)
+    public double Median(int reps, Func<double> run, Action<bool>? kept = null)
     {
         var clean = new List<double>();
         var dirty = new List<double>();
@@ -47,6 +48,7 @@ internal sealed class ContentionGate(double limitCores = 0.10)
                 dirty.Add(ms);
                 Discarded++;
             }
+            kept?.Invoke(foreign <= LimitCores);
         }
         if (clean.Count == 0)
         {

@@ -2,7 +2,7 @@
 namespace ExpertMix.Cli.Demo;
 
 /// <summary>The usual four textbook side-chain classes (at pH 7).</summary>
-public enum SideChainClass
+internal enum SideChainClass
 {
     /// <summary>Nonpolar (hydrophobic): G, A, V, L, I, M, P, F, W.</summary>
     Nonpolar,
@@ -22,14 +22,14 @@ public enum SideChainClass
 /// <param name="Code3">Three-letter code, e.g. <c>Gly</c>.</param>
 /// <param name="Code1">One-letter code, e.g. <c>G</c>.</param>
 /// <param name="Class">Side-chain class.</param>
-public sealed record AminoAcid(string Name, string Code3, string Code1, SideChainClass Class)
+internal sealed record AminoAcid(string Name, string Code3, string Code1, SideChainClass Class)
 {
     /// <summary>The class as written in questions and answers: nonpolar, polar, acidic or basic.</summary>
     public string ClassName => Class.ToString().ToLowerInvariant();
 }
 
 /// <summary>The 20 standard amino acids, alphabetical by name.</summary>
-public static class AminoAcids
+internal static class AminoAcids
 {
     /// <summary>All 20.</summary>
     public static IReadOnlyList<AminoAcid> All { get; } =

@@ -14,10 +14,10 @@ namespace ExpertMix.Cli.Demo;
 /// <param name="ModelDirectory">The Hugging Face model directory (config.json, model.safetensors, tokenizer.json, tokenizer_config.json).</param>
 /// <param name="Summary">How the trainer ended (steps, last loss, status).</param>
 /// <param name="Seconds">Wall time of the training loop and export.</param>
-public sealed record DemoPretrainResult(string ModelDirectory, TrainingSummary Summary, double Seconds);
+internal sealed record DemoPretrainResult(string ModelDirectory, TrainingSummary Summary, double Seconds);
 
 /// <summary>Builds, pretrains and saves the demo's base model.</summary>
-public static class DemoBaseModel
+internal static class DemoBaseModel
 {
     /// <summary>The model folder's name under the output directory.</summary>
     public const string ModelFolder = "base";

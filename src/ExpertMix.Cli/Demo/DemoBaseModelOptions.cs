@@ -6,7 +6,7 @@ namespace ExpertMix.Cli.Demo;
 /// and its pretraining run: AdamW, linear warm-up then cosine decay to <see cref="MinLrRatio"/>·lr, one corpus
 /// sentence per sequence (BOS + sentence + EOS), <see cref="BatchSize"/> sentences per step.
 /// </summary>
-public sealed record DemoBaseModelOptions
+internal sealed record DemoBaseModelOptions
 {
     /// <summary>Hidden size C. Default 128.</summary>
     public int HiddenSize { get; init; } = 128;

@@ -9,7 +9,7 @@ namespace ExpertMix.Cli.Demo;
 /// Standalone SVG documents (white background, sans-serif, colours and escaping from <see cref="SvgStyle"/>) for the report.
 /// Every number is written with the invariant culture, so equal input gives byte-identical output.
 /// </summary>
-public static class DemoCharts
+internal static class DemoCharts
 {
     private const double Top = 50, PlotHeight = 300, Left = 70;
 

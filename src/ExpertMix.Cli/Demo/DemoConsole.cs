@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace ExpertMix.Cli.Demo;
 
 /// <summary>How <see cref="DemoConsole.Write"/> prints.</summary>
-public enum DemoOutputFormat
+internal enum DemoOutputFormat
 {
     /// <summary>A Spectre table.</summary>
     Table,
@@ -15,7 +15,7 @@ public enum DemoOutputFormat
 }
 
 /// <summary>Prints the results of <c>expertmix demo</c>.</summary>
-public static class DemoConsole
+internal static class DemoConsole
 {
     /// <summary>Columns the table may use when it is not written to a terminal (a file or a pipe), so cells do not wrap.</summary>
     public const int RedirectedWidth = 240;

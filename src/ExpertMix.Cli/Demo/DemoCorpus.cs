@@ -11,7 +11,7 @@ namespace ExpertMix.Cli.Demo;
 /// fact domains is stated in both directions, so a question in either direction asks about something the base read;
 /// nothing is phrased as "Q: … A: …", so the question format is left for the experts to learn.
 /// </summary>
-public static class DemoCorpus
+internal static class DemoCorpus
 {
     /// <summary>The sentences about <paramref name="e"/>.</summary>
     public static IEnumerable<string> ForElement(Element e)

@@ -2,7 +2,7 @@
 namespace ExpertMix.Cli.Demo;
 
 /// <summary>Which part of a domain an example belongs to.</summary>
-public enum DemoSplit
+internal enum DemoSplit
 {
     /// <summary>Expert (LoRA / X-LoRA / SVF) training.</summary>
     Train,
@@ -23,7 +23,7 @@ public enum DemoSplit
 /// <param name="Domain">chemistry, biology, arithmetic or cross.</param>
 /// <param name="Question">The question text, e.g. <c>What is the symbol of Sodium?</c>.</param>
 /// <param name="Answer">The gold answer, e.g. <c>Na</c>.</param>
-public sealed record DemoExample(string Id, string Domain, string Question, string Answer)
+internal sealed record DemoExample(string Id, string Domain, string Question, string Answer)
 {
     /// <summary>The prompt: <c>"Q: " + Question + "\nA:"</c>.</summary>
     public string Prompt => $"Q: {Question}\nA:";
@@ -37,7 +37,7 @@ public sealed record DemoExample(string Id, string Domain, string Question, stri
 /// <param name="Train">Training examples.</param>
 /// <param name="Dev">Dev examples.</param>
 /// <param name="Test">Test examples.</param>
-public sealed record DemoDomain(string Name, IReadOnlyList<DemoExample> Train, IReadOnlyList<DemoExample> Dev, IReadOnlyList<DemoExample> Test)
+internal sealed record DemoDomain(string Name, IReadOnlyList<DemoExample> Train, IReadOnlyList<DemoExample> Dev, IReadOnlyList<DemoExample> Test)
 {
     /// <summary>The examples of <paramref name="split"/>.</summary>
     public IReadOnlyList<DemoExample> Get(DemoSplit split) => split switch

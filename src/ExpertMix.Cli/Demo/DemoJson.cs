@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace ExpertMix.Cli.Demo;
 
 /// <summary>Whitespace of serialized JSON.</summary>
-public enum DemoJsonLayout
+internal enum DemoJsonLayout
 {
     /// <summary>One line (the `--json` convention of the CLI).</summary>
     Compact,
@@ -20,7 +20,7 @@ public enum DemoJsonLayout
 /// (each score's <c>interval</c> {accuracy, low, high}, <c>total_seconds</c>, the orthogonality ratios to the random floor)
 /// are written for readers and ignored when reading back.
 /// </summary>
-public static class DemoJson
+internal static class DemoJson
 {
     private static readonly JsonSerializerOptions Compact = Create(indented: false);
     private static readonly JsonSerializerOptions Indented = Create(indented: true);

@@ -6,7 +6,7 @@ namespace ExpertMix.Cli.Demo;
 /// <param name="Mode">Quick (CI, about a minute) or full.</param>
 /// <param name="ReportDirectory">Where index.html, the SVGs and results.json go (work files in its <c>work/</c> folder).</param>
 /// <param name="Output">Console output: a table or one JSON object.</param>
-public sealed record DemoOptions(ulong Seed, DemoMode Mode, string ReportDirectory, DemoOutputFormat Output)
+internal sealed record DemoOptions(ulong Seed, DemoMode Mode, string ReportDirectory, DemoOutputFormat Output)
 {
     /// <summary>A user's Hugging Face model directory instead of the embedded world's pretrained base (needs <see cref="UserDomains"/>).</summary>
     public string? ModelDirectory { get; init; }
@@ -21,19 +21,19 @@ public sealed record DemoOptions(ulong Seed, DemoMode Mode, string ReportDirecto
     public DemoRecipe Recipe => Mode == DemoMode.Quick ? DemoRecipe.Quick : DemoRecipe.Full;
 }
 
-/// <summary>Step counts and sizes of the demo's training phases.</summary>
-/// <param name="LoraSteps">Optimizer steps of each LoRA expert.</param>
-/// <param name="LoraRank">LoRA rank of each expert.</param>
-/// <param name="LoraLearningRate">Peak learning rate of the LoRA experts.</param>
-/// <param name="XLoraSteps">Optimizer steps of the X-LoRA gate.</param>
-/// <param name="SvfSteps">sft steps of each SVF expert.</param>
+/// <summary>Epochs, step counts and sizes of the demo's training phases.</summary>
+/// <param name="LoraEpochs">Epochs of each LoRA expert over its domain's training set (batch 16).</param>
+/// <param name="LoraRank">LoRA rank of each expert (all linear layers).</param>
+/// <param name="LoraLearningRate">Peak learning rate of the LoRA experts (cosine decay).</param>
+/// <param name="XLoraEpochs">Epochs of the X-LoRA gate over every training set, the cross-domain one included.</param>
+/// <param name="SvfSteps">sft steps of each SVF expert (batch 16).</param>
 /// <param name="CemIterations">Few-shot CEM iterations of Transformer².</param>
 /// <param name="CemPopulation">Few-shot CEM candidates per iteration.</param>
-public sealed record DemoRecipe(int LoraSteps, int LoraRank, double LoraLearningRate, int XLoraSteps, int SvfSteps, int CemIterations, int CemPopulation)
+internal sealed record DemoRecipe(int LoraEpochs, int LoraRank, double LoraLearningRate, int XLoraEpochs, int SvfSteps, int CemIterations, int CemPopulation)
 {
     /// <summary>The full recipe (≤ 5 minutes on 2 cores).</summary>
-    public static DemoRecipe Full { get; } = new(LoraSteps: 300, LoraRank: 8, LoraLearningRate: 3e-3, XLoraSteps: 300, SvfSteps: 200, CemIterations: 10, CemPopulation: 16);
+    public static DemoRecipe Full { get; } = new(LoraEpochs: 10, LoraRank: 8, LoraLearningRate: 3e-3, XLoraEpochs: 3, SvfSteps: 200, CemIterations: 10, CemPopulation: 16);
 
     /// <summary>The quick recipe (≤ 1 minute on 2 cores; CI).</summary>
-    public static DemoRecipe Quick { get; } = new(LoraSteps: 80, LoraRank: 8, LoraLearningRate: 5e-3, XLoraSteps: 80, SvfSteps: 60, CemIterations: 4, CemPopulation: 8);
+    public static DemoRecipe Quick { get; } = new(LoraEpochs: 6, LoraRank: 8, LoraLearningRate: 3e-3, XLoraEpochs: 1, SvfSteps: 60, CemIterations: 4, CemPopulation: 8);
 }

@@ -41,8 +41,8 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
         foreach (var d in domains)
         {
             string run = Path.Combine(Work, "lora", d);
-            Verb($"LoRA expert: {d}", recipe.LoraSteps, ["lora", "train", "--model", model, "--data", Data(d, DemoSplit.Train), "--out", run,
-                "--rank", Inv(recipe.LoraRank), "--targets", "all-linear", "--max-steps", Inv(recipe.LoraSteps), "--lr", Inv(recipe.LoraLearningRate),
+            Verb($"LoRA expert: {d}", 0, ["lora", "train", "--model", model, "--data", Data(d, DemoSplit.Train), "--out", run,
+                "--rank", Inv(recipe.LoraRank), "--targets", "all-linear", "--epochs", Inv(recipe.LoraEpochs), "--lr", Inv(recipe.LoraLearningRate),
                 "--batch-size", "16", "--schedule", "cosine", "--warmup", "10", "--seed", seed, "--json"]);
             experts[d] = Path.Combine(run, "adapter");
             AddCurve($"lora:{d}", Path.Combine(run, "metrics.jsonl"));
@@ -61,11 +61,11 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
         var orthogonality = Timed("orthogonality", () => Orthogonality(experts));
 
         string gate = Path.Combine(Work, "xlora");
-        var gateArgs = new List<string> { "xlora", "train", "--model", model, "--out", gate, "--max-steps", Inv(recipe.XLoraSteps), "--lr", "3e-3",
-            "--batch-size", "16", "--seed", seed, "--json" };
+        var gateArgs = new List<string> { "xlora", "train", "--model", model, "--out", gate, "--epochs", Inv(recipe.XLoraEpochs), "--lr", "3e-3",
+            "--layerwise", "--batch-size", "16", "--seed", seed, "--json" };
         foreach (var (d, dir) in experts) gateArgs.AddRange(["--adapter", $"{d}={dir}"]);
         foreach (var set in sets) gateArgs.AddRange(["--data", Data(set, DemoSplit.Train)]);
-        Verb("X-LoRA gate", recipe.XLoraSteps, gateArgs);
+        Verb("X-LoRA gate", 0, gateArgs);
         string gateDir = Path.Combine(gate, "adapter");
         AddCurve("xlora", Path.Combine(gate, "metrics.jsonl"));
         var scalings = Timed("X-LoRA scalings heatmap", () => Scalings(model, gateDir, heatmapQuestion));
@@ -188,7 +188,7 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
             return DemoBaseModel.Pretrain(world, baseOptions, Work, phase.Observer);
         });
         AddCurve("base", Path.Combine(Work, "pretrain", "metrics.jsonl"));
-        var question = world.CrossDomain.Test[0];
+        var question = world.CrossDomain.Test.FirstOrDefault(q => q.Id.Contains("/symbol-and-code/", StringComparison.Ordinal)) ?? world.CrossDomain.Test[0];
         string description = $"Llama trained from scratch on the world's sentences: {baseOptions.Layers} layers, hidden {baseOptions.HiddenSize}, byte-level tokenizer";
         return (world.Domains.Select(d => d.Name).ToList(), world.CrossDomain.Name, question.Prompt + question.Completion.TrimEnd('\n'), pretrained.ModelDirectory, description);
     }

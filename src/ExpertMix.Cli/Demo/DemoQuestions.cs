@@ -4,7 +4,7 @@ using System.Globalization;
 namespace ExpertMix.Cli.Demo;
 
 /// <summary>An arithmetic operation of the demo.</summary>
-public enum ArithmeticOp
+internal enum ArithmeticOp
 {
     /// <summary>a plus b.</summary>
     Plus,
@@ -20,10 +20,10 @@ public enum ArithmeticOp
 /// <param name="Relation">e.g. <c>symbol</c>, <c>name-from-number</c>, <c>class</c>.</param>
 /// <param name="Entity">The entity key: an element's atomic number or an amino acid's one-letter code.</param>
 /// <param name="Phrasings">The same question in different words (same answer).</param>
-public sealed record DemoFact(string Relation, string Entity, IReadOnlyList<DemoExample> Phrasings);
+internal sealed record DemoFact(string Relation, string Entity, IReadOnlyList<DemoExample> Phrasings);
 
 /// <summary>One arithmetic problem; <see cref="Result"/> is the exact integer answer.</summary>
-public sealed record ArithmeticProblem(ArithmeticOp Op, int A, int B)
+internal sealed record ArithmeticProblem(ArithmeticOp Op, int A, int B)
 {
     /// <summary>The operator word: plus, minus or times.</summary>
     public string Word => Op.ToString().ToLowerInvariant();
@@ -43,7 +43,7 @@ public sealed record ArithmeticProblem(ArithmeticOp Op, int A, int B)
 /// (k = 1..9), atomic number times k (k = 2, 3), the element whose symbol is an amino acid's one-letter code, and
 /// that element's atomic number.
 /// </summary>
-public static class DemoQuestions
+internal static class DemoQuestions
 {
     /// <summary>Domain names.</summary>
     public const string Chemistry = "chemistry", Biology = "biology", Arithmetic = "arithmetic", Cross = "cross";
@@ -131,7 +131,9 @@ public static class DemoQuestions
     /// <summary>
     /// The cross-domain questions over <paramref name="elements"/>, grouped by kind: plus (Z + k, k = 1..9), times
     /// (Z · k, k = 2..3), element-of-code (the element whose symbol equals an amino acid's one-letter code → its name)
-    /// and number-of-code (→ its atomic number). Codes that are no symbol among <paramref name="elements"/> are skipped.
+    /// and number-of-code (→ its atomic number), where codes that are no symbol among <paramref name="elements"/> are
+    /// skipped; and symbol-and-code ("What are the symbol of Sodium and the one-letter code of Glycine?" → "Na G"), whose
+    /// answer needs the chemistry expert for its first token and the biology expert for its second.
     /// </summary>
     public static IReadOnlyList<IReadOnlyList<DemoExample>> CrossByKind(IReadOnlyList<Element> elements)
     {
@@ -158,7 +160,9 @@ public static class DemoQuestions
             element.Add(new($"{Cross}/element-of-code/{a.Code1}", Cross, $"Which element's symbol is the one-letter code of {a.Name}?", e.Name));
             number.Add(new($"{Cross}/number-of-code/{a.Code1}", Cross, $"What is the atomic number of the element whose symbol is the one-letter code of {a.Name}?", Num(e.Number)));
         }
-        return [plus, times, element, number];
+        var pair = elements.SelectMany(e => AminoAcids.All.Select(a => new DemoExample($"{Cross}/symbol-and-code/{e.Symbol}/{a.Code1}", Cross,
+            $"What are the symbol of {e.Name} and the one-letter code of {a.Name}?", $"{e.Symbol} {a.Code1}"))).ToList();
+        return [plus, times, element, number, pair];
     }
 
     private static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);

@@ -12,7 +12,7 @@ namespace ExpertMix.Cli.Demo;
 /// <param name="Orthogonality">orthogonality.svg, when the results carry an orthogonality report.</param>
 /// <param name="Interference">interference.svg, when there are interference points.</param>
 /// <param name="Scalings">xlora-scalings.svg, when the results carry the X-LoRA heatmap.</param>
-public sealed record DemoReportFiles(string Index, string ResultsJson, string Results, string? TrainingCurves, string? Orthogonality, string? Interference, string? Scalings)
+internal sealed record DemoReportFiles(string Index, string ResultsJson, string Results, string? TrainingCurves, string? Orthogonality, string? Interference, string? Scalings)
 {
     /// <summary>Every written file, index.html last.</summary>
     public IReadOnlyList<string> All =>
@@ -26,7 +26,7 @@ public sealed record DemoReportFiles(string Index, string ResultsJson, string Re
 /// The output depends only on the <see cref="DemoResults"/> (no clock, no machine state), so equal input gives
 /// byte-identical files.
 /// </summary>
-public static class DemoReportWriter
+internal static class DemoReportWriter
 {
     /// <summary>The page.</summary>
     public const string IndexFile = "index.html";

@@ -11,7 +11,7 @@ using ExpertMix.Adapters.Study;
 namespace ExpertMix.Cli.Demo;
 
 /// <summary>How much the demo trains and evaluates.</summary>
-public enum DemoMode
+internal enum DemoMode
 {
     /// <summary>Small data and few steps (minutes on a laptop).</summary>
     Quick,
@@ -26,19 +26,19 @@ public enum DemoMode
 /// <param name="BaseModel">A description of the base model (name, architecture, parameters, dtype).</param>
 /// <param name="Machine">A description of the machine (OS, CPU).</param>
 /// <param name="Threads">Compute threads used.</param>
-public sealed record DemoRunInfo(ulong Seed, DemoMode Mode, string BaseModel, string Machine, int Threads);
+internal sealed record DemoRunInfo(ulong Seed, DemoMode Mode, string BaseModel, string Machine, int Threads);
 
 /// <summary>Wall time of one phase of the pipeline.</summary>
 /// <param name="Phase">e.g. "train expert:chemistry", "merge", "evaluate".</param>
 /// <param name="Seconds">Wall-clock seconds (≥ 0).</param>
-public sealed record DemoTiming(string Phase, double Seconds);
+internal sealed record DemoTiming(string Phase, double Seconds);
 
 /// <summary>One method on one evaluation set.</summary>
 /// <param name="EvaluationSet">A domain name or "cross-domain"; must be one of <see cref="DemoResults.EvaluationSets"/>.</param>
 /// <param name="Correct">k, correctly answered items (0 ≤ k ≤ n).</param>
 /// <param name="Total">n, evaluated items; 0 means the method was not scored for accuracy on this set.</param>
 /// <param name="Perplexity">Token-weighted perplexity exp(Σ nll / Σ tokens) on the set, or null when not measured.</param>
-public sealed record DemoScore(string EvaluationSet, int Correct, int Total, double? Perplexity)
+internal sealed record DemoScore(string EvaluationSet, int Correct, int Total, double? Perplexity)
 {
     /// <summary>
     /// The accuracy k/n with its Wilson 95% score interval (<see cref="Wilson.Interval(int, int, double)"/>); (0, 0, 1) when
@@ -54,7 +54,7 @@ public sealed record DemoScore(string EvaluationSet, int Correct, int Total, dou
 /// <summary>One method's scores.</summary>
 /// <param name="Method">"base", "expert:chemistry", "merge:ties", "xlora", "t2:prompt", …; unique within the results.</param>
 /// <param name="Scores">At most one score per evaluation set; a missing set is shown as "–".</param>
-public sealed record DemoRow(string Method, IReadOnlyList<DemoScore> Scores)
+internal sealed record DemoRow(string Method, IReadOnlyList<DemoScore> Scores)
 {
     /// <summary>The score on <paramref name="evaluationSet"/>, or null.</summary>
     public DemoScore? Score(string evaluationSet) => Scores.FirstOrDefault(s => string.Equals(s.EvaluationSet, evaluationSet, StringComparison.Ordinal));
@@ -64,12 +64,12 @@ public sealed record DemoRow(string Method, IReadOnlyList<DemoScore> Scores)
 /// <param name="Step">1-based step number (≥ 0).</param>
 /// <param name="TrainLoss">Training loss of the step (non-finite values are not drawn).</param>
 /// <param name="ValidationLoss">Validation loss evaluated after the step, or null.</param>
-public sealed record DemoCurvePoint(int Step, double TrainLoss, double? ValidationLoss);
+internal sealed record DemoCurvePoint(int Step, double TrainLoss, double? ValidationLoss);
 
 /// <summary>The loss curve of one training phase.</summary>
 /// <param name="Phase">e.g. "lora:chemistry", "xlora gate", "svf:math".</param>
 /// <param name="Points">Points in step order.</param>
-public sealed record DemoCurve(string Phase, IReadOnlyList<DemoCurvePoint> Points)
+internal sealed record DemoCurve(string Phase, IReadOnlyList<DemoCurvePoint> Points)
 {
     /// <summary>
     /// The curve in a training run's <c>metrics.jsonl</c> (<c>TrainerMetricsWriter</c>: step lines {"step","loss",…} and
@@ -125,7 +125,7 @@ public sealed record DemoCurve(string Phase, IReadOnlyList<DemoCurvePoint> Point
 /// <param name="RmsCosine">Predicted: the RMS cosine sqrt((1/L) Σ_ℓ cos_ℓ²) of the experts' effective deltas (mean over pairs for more than two).</param>
 /// <param name="MeasuredPercent">Measured: ΔPPL% = 100·(PPL_merged − PPL_reference)/PPL_reference on the union of the domains' test sets.</param>
 /// <param name="Reference">What the merge is compared with, e.g. "joint" (an adapter trained on the concatenated data) or "experts".</param>
-public sealed record DemoInterference(IReadOnlyList<string> Domains, string Method, double RmsCosine, double MeasuredPercent, string Reference)
+internal sealed record DemoInterference(IReadOnlyList<string> Domains, string Method, double RmsCosine, double MeasuredPercent, string Reference)
 {
     /// <summary>"a + b".</summary>
     [JsonIgnore]
@@ -146,7 +146,7 @@ public sealed record DemoInterference(IReadOnlyList<string> Domains, string Meth
 /// <summary>The X-LoRA scalings heatmap of one cross-domain question.</summary>
 /// <param name="Prompt">The question whose tokens the heatmap shows.</param>
 /// <param name="Svg">The SVG document (as <c>XLoraScalingsSvg.Render</c> or <c>xlora scalings --out</c> produce it).</param>
-public sealed record DemoScalings(string Prompt, string Svg)
+internal sealed record DemoScalings(string Prompt, string Svg)
 {
     /// <summary>Reads the SVG that <c>xlora scalings --out</c> wrote to <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -161,7 +161,7 @@ public sealed record DemoScalings(string Prompt, string Svg)
 /// <summary>The pairwise orthogonality of the experts (the numbers of <c>lora analyze</c>).</summary>
 /// <param name="Adapters">Expert names in matrix order.</param>
 /// <param name="Pairs">Pairs (i, j) with i ≤ j by position in <paramref name="Adapters"/> (the diagonal is the self-comparison).</param>
-public sealed record DemoOrthogonality(IReadOnlyList<string> Adapters, IReadOnlyList<PairOrthogonality> Pairs)
+internal sealed record DemoOrthogonality(IReadOnlyList<string> Adapters, IReadOnlyList<PairOrthogonality> Pairs)
 {
     /// <summary>The upper triangle (with the diagonal) of <paramref name="matrix"/>.</summary>
     public static DemoOrthogonality FromMatrix(OrthogonalityMatrix matrix)
@@ -217,7 +217,7 @@ public sealed record DemoOrthogonality(IReadOnlyList<string> Adapters, IReadOnly
 /// <param name="Orthogonality">The experts' orthogonality, or null when not measured.</param>
 /// <param name="Interference">Predicted vs measured interference per merge (may be empty).</param>
 /// <param name="Scalings">The X-LoRA scalings heatmap of the cross-domain question, or null.</param>
-public sealed record DemoResults(
+internal sealed record DemoResults(
     DemoRunInfo Run, IReadOnlyList<string> EvaluationSets, IReadOnlyList<DemoRow> Rows, IReadOnlyList<DemoTiming> Timings,
     IReadOnlyList<DemoCurve> Curves, DemoOrthogonality? Orthogonality, IReadOnlyList<DemoInterference> Interference, DemoScalings? Scalings)
 {

@@ -28,7 +28,7 @@ namespace ExpertMix.Cli.Demo;
 /// every kind reaches test), and the list is cut into test, dev and train in that order.</para>
 /// <para>Within a split, examples keep generation order (table order, then template order).</para>
 /// </remarks>
-public sealed class DemoWorld
+internal sealed class DemoWorld
 {
     private DemoWorld(DemoWorldOptions options, IReadOnlyList<Element> elements, IReadOnlyList<DemoDomain> domains, DemoDomain cross, IReadOnlyList<string> corpus)
     {

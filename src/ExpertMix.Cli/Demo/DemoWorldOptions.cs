@@ -2,7 +2,7 @@
 namespace ExpertMix.Cli.Demo;
 
 /// <summary>What a held-out question of a fact domain (chemistry, biology) asks, relative to expert training.</summary>
-public enum FactTestPolicy
+internal enum FactTestPolicy
 {
     /// <summary>
     /// The test (dev) question of a fact is one of its training questions, word for word: it measures whether an
@@ -32,7 +32,7 @@ public enum FactTestPolicy
 /// Options of <see cref="DemoWorld.Build"/>. Every split is a deterministic function of these values (same options →
 /// identical rows in identical order).
 /// </summary>
-public sealed record DemoWorldOptions
+internal sealed record DemoWorldOptions
 {
     /// <summary>Seed of every shuffle (question splits, arithmetic pools, cross-domain picks, corpus order).</summary>
     public ulong Seed { get; init; } = 1;

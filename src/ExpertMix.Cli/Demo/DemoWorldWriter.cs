@@ -13,7 +13,7 @@ namespace ExpertMix.Cli.Demo;
 /// uses prompt/answer/id/split and ignores the rest. A corpus row is <c>{"text": sentence}</c>. Each file is written
 /// atomically, UTF-8 without BOM, one object per line.
 /// </summary>
-public static class DemoWorldWriter
+internal static class DemoWorldWriter
 {
     /// <summary>The corpus file name.</summary>
     public const string CorpusFile = "corpus.jsonl";

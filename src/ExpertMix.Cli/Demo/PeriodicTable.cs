@@ -6,14 +6,14 @@ namespace ExpertMix.Cli.Demo;
 /// <param name="Symbol">Chemical symbol, e.g. <c>Na</c>.</param>
 /// <param name="Name">IUPAC English name, capitalised, e.g. <c>Sodium</c> (IUPAC spellings: Aluminium, Sulfur, Caesium).</param>
 /// <param name="Group">Group 1–18 of the 18-column table; null for lanthanum–lutetium (57–71) and actinium–lawrencium (89–103).</param>
-public sealed record Element(int Number, string Symbol, string Name, int? Group);
+internal sealed record Element(int Number, string Symbol, string Name, int? Group);
 
 /// <summary>
 /// The periodic table, ordered by atomic number (<c>Elements[i].Number == i + 1</c>). The lanthanides and actinides
 /// (57–71, 89–103) have no group here: textbooks disagree on whether La/Ac or Lu/Lr sit in group 3, so the demo asks
 /// group questions only for the other elements.
 /// </summary>
-public static class PeriodicTable
+internal static class PeriodicTable
 {
     /// <summary>All 118 elements, index = Z − 1.</summary>
     public static IReadOnlyList<Element> Elements { get; } =

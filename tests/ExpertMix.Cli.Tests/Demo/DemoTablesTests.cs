@@ -86,20 +86,21 @@ public class DemoTablesTests
     }
 
     [Theory]
-    [InlineData("Glycine", "Gly", "G", SideChainClass.Nonpolar)]
-    [InlineData("Tryptophan", "Trp", "W", SideChainClass.Nonpolar)]
-    [InlineData("Tyrosine", "Tyr", "Y", SideChainClass.Polar)]
-    [InlineData("Asparagine", "Asn", "N", SideChainClass.Polar)]
-    [InlineData("Glutamine", "Gln", "Q", SideChainClass.Polar)]
-    [InlineData("Aspartic acid", "Asp", "D", SideChainClass.Acidic)]
-    [InlineData("Glutamic acid", "Glu", "E", SideChainClass.Acidic)]
-    [InlineData("Lysine", "Lys", "K", SideChainClass.Basic)]
-    [InlineData("Arginine", "Arg", "R", SideChainClass.Basic)]
-    [InlineData("Histidine", "His", "H", SideChainClass.Basic)]
-    [InlineData("Phenylalanine", "Phe", "F", SideChainClass.Nonpolar)]
-    [InlineData("Cysteine", "Cys", "C", SideChainClass.Polar)]
-    public void Known_amino_acids_have_their_textbook_codes_and_class(string name, string code3, string code1, SideChainClass cls)
+    [InlineData("Glycine", "Gly", "G", "Nonpolar")]
+    [InlineData("Tryptophan", "Trp", "W", "Nonpolar")]
+    [InlineData("Tyrosine", "Tyr", "Y", "Polar")]
+    [InlineData("Asparagine", "Asn", "N", "Polar")]
+    [InlineData("Glutamine", "Gln", "Q", "Polar")]
+    [InlineData("Aspartic acid", "Asp", "D", "Acidic")]
+    [InlineData("Glutamic acid", "Glu", "E", "Acidic")]
+    [InlineData("Lysine", "Lys", "K", "Basic")]
+    [InlineData("Arginine", "Arg", "R", "Basic")]
+    [InlineData("Histidine", "His", "H", "Basic")]
+    [InlineData("Phenylalanine", "Phe", "F", "Nonpolar")]
+    [InlineData("Cysteine", "Cys", "C", "Polar")]
+    public void Known_amino_acids_have_their_textbook_codes_and_class(string name, string code3, string code1, string className)
     {
+        var cls = Enum.Parse<SideChainClass>(className);
         var a = AminoAcids.All.Single(x => x.Name == name);
         Assert.Equal((code3, code1, cls), (a.Code3, a.Code1, a.Class));
     }
