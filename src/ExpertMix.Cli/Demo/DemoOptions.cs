@@ -32,8 +32,8 @@ internal sealed record DemoOptions(ulong Seed, DemoMode Mode, string ReportDirec
 internal sealed record DemoRecipe(int LoraEpochs, int LoraRank, double LoraLearningRate, int XLoraEpochs, int SvfSteps, int CemIterations, int CemPopulation)
 {
     /// <summary>The full recipe (≤ 5 minutes on 2 cores).</summary>
-    public static DemoRecipe Full { get; } = new(LoraEpochs: 10, LoraRank: 8, LoraLearningRate: 3e-3, XLoraEpochs: 3, SvfSteps: 200, CemIterations: 10, CemPopulation: 16);
+    public static DemoRecipe Full { get; } = new(LoraEpochs: 40, LoraRank: 8, LoraLearningRate: 3e-3, XLoraEpochs: 10, SvfSteps: 200, CemIterations: 10, CemPopulation: 16);
 
     /// <summary>The quick recipe (≤ 1 minute on 2 cores; CI).</summary>
-    public static DemoRecipe Quick { get; } = new(LoraEpochs: 6, LoraRank: 8, LoraLearningRate: 3e-3, XLoraEpochs: 1, SvfSteps: 60, CemIterations: 4, CemPopulation: 8);
+    public static DemoRecipe Quick { get; } = new(LoraEpochs: 20, LoraRank: 8, LoraLearningRate: 3e-3, XLoraEpochs: 4, SvfSteps: 60, CemIterations: 4, CemPopulation: 8);
 }

@@ -62,7 +62,7 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
 
         string gate = Path.Combine(Work, "xlora");
         var gateArgs = new List<string> { "xlora", "train", "--model", model, "--out", gate, "--epochs", Inv(recipe.XLoraEpochs), "--lr", "3e-3",
-            "--layerwise", "--batch-size", "16", "--seed", seed, "--json" };
+            "--depth", "2", "--size", "64", "--temperature", "0.2", "--gate-dropout", "0", "--batch-size", "16", "--seed", seed, "--json" };
         foreach (var (d, dir) in experts) gateArgs.AddRange(["--adapter", $"{d}={dir}"]);
         foreach (var set in sets) gateArgs.AddRange(["--data", Data(set, DemoSplit.Train)]);
         Verb("X-LoRA gate", 0, gateArgs);
