@@ -21,20 +21,7 @@ internal static partial class DemoVerbs
     {
         var stdout = new StringWriter(CultureInfo.InvariantCulture);
         var stderr = new ProgressWriter(progress);
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        int code;
-        try
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-            code = Program.Main([.. args]);
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-            RestoreSpectre(oldOut);
-        }
+        int code = Invoke(args, stdout, stderr);
         string text = stdout.ToString();
         var json = code == 0 ? ParseObject(text) : null;
         if (json is null)
@@ -62,27 +49,29 @@ internal static partial class DemoVerbs
     /// <summary>Runs a verb whose result is a file (its stdout is discarded); throws like <see cref="Run"/> on a non-zero exit code.</summary>
     public static JsonObject RunQuiet(IReadOnlyList<string> args)
     {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
         var captured = new StringWriter(CultureInfo.InvariantCulture);
-        int code;
+        int code = Invoke(args, captured, captured);
+        if (code != 0) throw new InvalidOperationException($"demo step failed (exit code {code}): expertmix {CommandLine(args)}\n{string.Join('\n', captured.ToString().Split('\n').TakeLast(12))}");
+        return [];
+    }
+
+    /// <summary>Runs the CLI with the console's writers swapped for <paramref name="stdout"/> and <paramref name="stderr"/>; restores them (and Spectre's console) after.</summary>
+    private static int Invoke(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
         try
         {
-            Console.SetOut(captured);
-            Console.SetError(captured);
-            code = Program.Main([.. args]);
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+            return Program.Main([.. args]);
         }
         finally
         {
             Console.SetOut(oldOut);
             Console.SetError(oldErr);
-            RestoreSpectre(oldOut);
+            Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(oldOut) });
         }
-        if (code != 0) throw new InvalidOperationException($"demo step failed (exit code {code}): expertmix {CommandLine(args)}\n{string.Join('\n', captured.ToString().Split('\n').TakeLast(12))}");
-        return [];
     }
-
-    private static void RestoreSpectre(TextWriter output) =>
-        Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(output) });
 
     /// <summary>The verb line as a user would type it (arguments with spaces quoted).</summary>
     public static string CommandLine(IEnumerable<string> args) =>
