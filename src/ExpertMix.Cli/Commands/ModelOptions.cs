@@ -4,7 +4,6 @@ using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Svf;
 using ExpertMix.Adapters.XLora;
 using ExpertMix.Models;
-using ExpertMix.Models.Chat;
 using ExpertMix.Models.Generation;
 using ExpertMix.Models.Tokenization;
 using ExpertMix.Tensors;
@@ -201,8 +200,14 @@ internal sealed record ModelArgs(string Directory, DTypePolicy DType, int? Threa
     public Generator LoadGenerator()
     {
         var model = LoadModel();
-        string config = Path.Combine(Directory, "tokenizer_config.json");
-        var template = File.Exists(config) ? ChatTemplate.FromTokenizerConfig(config) : null;
-        return new Generator(model, LoadTokenizer(), template);
+        try
+        {
+            return Generator.ForDirectory(model, Directory);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 }

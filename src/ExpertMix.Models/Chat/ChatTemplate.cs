@@ -53,6 +53,21 @@ public sealed class ChatTemplate
     /// <exception cref="InvalidDataException">Malformed JSON, a chat_template of the wrong type, or no template named <paramref name="templateName"/>.</exception>
     /// <exception cref="ChatTemplateSyntaxException">The template text is invalid.</exception>
     public static ChatTemplate? FromTokenizerConfig(string path, string templateName = "default")
+        => FromTokenizerConfigFile(path, templateName);
+
+    /// <summary>
+    /// The chat template of a Hugging Face model directory: <see cref="FromTokenizerConfig"/> of its
+    /// <c>tokenizer_config.json</c>, or null when the directory has no such file (base models often have none).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The config exists but is malformed (see <see cref="FromTokenizerConfig"/>).</exception>
+    public static ChatTemplate? FromDirectory(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        string path = Path.Combine(directory, "tokenizer_config.json");
+        return File.Exists(path) ? FromTokenizerConfigFile(path, "default") : null;
+    }
+
+    private static ChatTemplate? FromTokenizerConfigFile(string path, string templateName)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer config not found: {path}", path);
         JsonDocument doc;

@@ -28,6 +28,31 @@ public sealed class Generator
         ChatTemplate = chatTemplate;
     }
 
+    /// <summary>
+    /// Loads a Hugging Face model directory in one call: the model (<see cref="CausalLm.Load"/>), its tokenizer
+    /// (tokenizer.json, or vocab.json + merges.txt) and its chat template (tokenizer_config.json, if any). The caller owns
+    /// <see cref="Model"/> and disposes it.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">config.json, the weights or the tokenizer are missing.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed (the message names it).</exception>
+    public static Generator Load(string directory, LoadOptions? options = null)
+    {
+        var model = CausalLm.Load(directory, options);
+        try
+        {
+            return ForDirectory(model, directory);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A generator over <paramref name="model"/> (e.g. with adapters attached) using the tokenizer and chat template of <paramref name="directory"/>.</summary>
+    public static Generator ForDirectory(ICausalLm model, string directory) =>
+        new(model, Tokenizer.FromDirectory(directory), ChatTemplate.FromDirectory(directory));
+
     /// <summary>The model.</summary>
     public ICausalLm Model { get; }
 

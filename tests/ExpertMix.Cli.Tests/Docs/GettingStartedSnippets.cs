@@ -17,9 +17,9 @@ public sealed class GettingStartedSnippets
         string modelDir = SharedData.Require("models/stories260K");
         using var console = new ConsoleCapture();
         #region snippet:getting-started-generate
-        using var model = CausalLm.Load(modelDir);              // config.json + model.safetensors (or an index + shards)
-        var tokenizer = Tokenizer.FromDirectory(modelDir);      // tokenizer.json, or vocab.json + merges.txt
-        var generator = new Generator(model, tokenizer);
+        var generator = Generator.Load(modelDir);               // model, tokenizer (tokenizer.json or vocab.json + merges.txt), chat template if any
+        using var model = generator.Model;                      // the caller owns (and disposes) the model
+        var tokenizer = generator.Tokenizer;
         var result = generator.Generate("Once upon a time", new GenerationOptions { MaxNewTokens = 32 });   // greedy
         Console.WriteLine(result.Text);
 

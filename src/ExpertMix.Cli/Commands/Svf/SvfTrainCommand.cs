@@ -8,7 +8,6 @@ using ExpertMix.Adapters.Training;
 using ExpertMix.Adapters.Training.Data;
 using ExpertMix.Cli.Commands.Training;
 using ExpertMix.Models;
-using ExpertMix.Models.Chat;
 using ExpertMix.Models.Generation;
 using ExpertMix.Models.Tokenization;
 using ExpertMix.Tensors;
@@ -217,8 +216,7 @@ internal static class SvfTrainCommand
             Seed = a.Seed,
             Resume = a.Resume,
         };
-        string config = Path.Combine(a.Model, "tokenizer_config.json");
-        var generator = new Generator(model, Tokenizer.FromDirectory(a.Model), File.Exists(config) ? ChatTemplate.FromTokenizerConfig(config) : null);
+        var generator = Generator.ForDirectory(model, a.Model);
         var trainer = new SvfPolicyTrainer(generator, host, expert, task, train, dev, options, a.Format == "chat" ? PromptFormat.Chat : PromptFormat.Raw);
         if (!a.Json)
         {
