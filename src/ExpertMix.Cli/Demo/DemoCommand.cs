@@ -30,6 +30,12 @@ internal static class DemoCommand
                 UserDomains = ParseDomains(pr.GetValue(domain) ?? []),
             };
             if (options.ModelDirectory is null && options.UserDomains.Count > 0) throw new UserErrorException("--domain needs --model DIR (the embedded world has its own domains)");
+            if (options.ModelDirectory is not null && options.UserDomains.Count == 0) throw new UserErrorException("--model needs at least one --domain NAME=FILE");
+            if (options.ModelDirectory is not null && !Directory.Exists(options.ModelDirectory)) throw new UserErrorException($"--model: directory not found: {options.ModelDirectory}");
+            foreach (var (name, file) in options.UserDomains)
+            {
+                if (!File.Exists(file)) throw new UserErrorException($"--domain {name}: file not found: {file}");
+            }
             return Run(options);
         });
         return cmd;
