@@ -73,8 +73,8 @@ internal static class DemoHtml
         Note(sb, "Each method answers the held-out questions of every domain and of the cross-domain set. Accuracy is k/n with its "
             + "Wilson 95% score interval (bars and whiskers in the chart): intervals that overlap mean the difference may be noise. "
             + "Perplexity (PPL) is exp of the mean per-token negative log-likelihood of the reference answers; lower is better. "
-            + "base = the untouched model; expert:D = one LoRA expert trained on domain D; merge:M = the experts merged into one "
-            + "delta with method M (delta-sum adds the deltas exactly, cat concatenates the ranks — the same function — and TIES "
+            + "base = the untouched model; expert:D = one LoRA expert trained on domain D; merge:M = the experts combined into one "
+            + "delta with method M (naive-sum adds the deltas exactly, cat concatenates the ranks — the same function — and TIES "
             + "trims, elects a sign per weight and averages the agreeing values); xlora = a gate that mixes the experts per token "
             + "and layer; svf:D and t2:S = Transformer² singular-value experts, chosen or mixed per prompt by strategy S. "
             + "The best accuracy per set is in bold.");
