@@ -1,5 +1,4 @@
 // The built-in tasks: gsm8k, arc, arc-challenge, pubmedqa, mbpp, humaneval, mc-jsonl, qa-jsonl (prompts, gold, verifier, splits).
-using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using ExpertMix.Adapters.Training.Data;
@@ -243,30 +242,7 @@ public static class EvalTasks
         return [.. chosen, .. HoldOut(unsplit, split)];
     }
 
-    private static IEnumerable<(JsonElement Row, string Where)> JsonLines(string path)
-    {
-        using var stream = File.OpenRead(path);
-        using Stream input = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(stream, CompressionMode.Decompress) : stream;
-        using var reader = new StreamReader(input, Encoding.UTF8);
-        int line = 0;
-        while (reader.ReadLine() is { } text)
-        {
-            line++;
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            JsonElement row;
-            try
-            {
-                using var doc = JsonDocument.Parse(text);
-                row = doc.RootElement.Clone();
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{path}:{line}: not valid JSON ({e.Message})", e);
-            }
-            if (row.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}:{line}: expected a JSON object");
-            yield return (row, $"{path}:{line}");
-        }
-    }
+    private static IEnumerable<(JsonElement Row, string Where)> JsonLines(string path) => JsonLinesFile.Read(path);
 
     private static JsonElement Prop(JsonElement obj, string key, JsonValueKind kind, string where) =>
         obj.TryGetProperty(key, out var v) && v.ValueKind == kind ? v : throw new InvalidDataException($"{where}: expected \"{key}\" ({kind})");

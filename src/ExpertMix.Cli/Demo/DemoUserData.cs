@@ -1,6 +1,7 @@
 // The demo on a user's own model and data: each --domain NAME=FILE becomes train/dev/test files in the demo's layout.
 using System.Text;
 using System.Text.Json;
+using ExpertMix.Adapters;
 using ExpertMix.Tensors.IO;
 
 namespace ExpertMix.Cli.Demo;
@@ -24,23 +25,19 @@ internal static class DemoUserData
             if (!names.Add(name)) throw new UserErrorException($"--domain {name} is given twice");
             if (!File.Exists(file)) throw new UserErrorException($"--domain {name}: file not found: {file}");
             var splits = new Dictionary<DemoSplit, StringBuilder> { [DemoSplit.Train] = new(), [DemoSplit.Dev] = new(), [DemoSplit.Test] = new() };
-            int line = 0;
-            foreach (var text in File.ReadLines(file))
+            IEnumerable<(JsonElement Row, string Where)> rows;
+            try
             {
-                line++;
-                if (string.IsNullOrWhiteSpace(text)) continue;
-                JsonElement row;
-                try
-                {
-                    using var doc = JsonDocument.Parse(text);
-                    row = doc.RootElement.Clone();
-                }
-                catch (JsonException e)
-                {
-                    throw new UserErrorException($"{file}:{line}: malformed JSON ({e.Message})");
-                }
-                string prompt = Field(row, "prompt", file, line), completion = Field(row, "completion", file, line);
-                string id = row.TryGetProperty("id", out var idEl) ? idEl.ToString() : $"{name}/{line}";
+                rows = JsonLinesFile.Read(file).ToList();
+            }
+            catch (InvalidDataException e)
+            {
+                throw new UserErrorException(e.Message);
+            }
+            foreach (var (row, where) in rows)
+            {
+                string prompt = Field(row, "prompt", where), completion = Field(row, "completion", where);
+                string id = row.TryGetProperty("id", out var idEl) ? idEl.ToString() : $"{name}/{where[(where.LastIndexOf(':') + 1)..]}";
                 string answer = row.TryGetProperty("answer", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : completion.Trim();
                 uint bucket = Fnv1a(id) % 10; // the eval harness's hold-out hash: bucket 0 is its dev split too
                 var split = bucket == 0 ? DemoSplit.Dev : bucket <= 2 ? DemoSplit.Test : DemoSplit.Train;
@@ -48,18 +45,18 @@ internal static class DemoUserData
                 if (split != DemoSplit.Train) output["split"] = split.ToString().ToLowerInvariant();
                 splits[split].Append(CliJson.Serialize(output)).Append('\n');
             }
-            foreach (var (split, rows) in splits)
+            foreach (var (split, lines) in splits)
             {
-                if (rows.Length == 0) throw new UserErrorException($"--domain {name}: {file} gives no {split.ToString().ToLowerInvariant()} rows (needs at least ~20 rows)");
-                AtomicFile.WriteAllBytes(Path.Combine(directory, DemoWorldWriter.FileName(name, split)), new UTF8Encoding(false).GetBytes(rows.ToString()));
+                if (lines.Length == 0) throw new UserErrorException($"--domain {name}: {file} gives no {split.ToString().ToLowerInvariant()} rows (needs at least ~20 rows)");
+                AtomicFile.WriteAllBytes(Path.Combine(directory, DemoWorldWriter.FileName(name, split)), new UTF8Encoding(false).GetBytes(lines.ToString()));
             }
         }
     }
 
-    private static string Field(JsonElement row, string key, string file, int line) =>
-        row.ValueKind == JsonValueKind.Object && row.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String
+    private static string Field(JsonElement row, string key, string where) =>
+        row.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String
             ? v.GetString()!
-            : throw new UserErrorException($"{file}:{line}: expected a \"{key}\" string (rows are {{\"prompt\", \"completion\"}})");
+            : throw new UserErrorException($"{where}: expected a \"{key}\" string (rows are {{\"prompt\", \"completion\"}})");
 
     private static uint Fnv1a(string id)
     {

@@ -106,36 +106,8 @@ public static partial class DatasetConverters
         }
     }
 
-    /// <summary>Each non-empty line parsed as JSON with its "file:line" (the element is cloned, the document freed).</summary>
-    private static IEnumerable<(JsonElement Row, string Where)> JsonLines(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: data set file not found", path);
-        return Lines(path);
-
-        static IEnumerable<(JsonElement, string)> Lines(string path)
-        {
-            int lineNo = 0;
-            foreach (string line in File.ReadLines(path))
-            {
-                lineNo++;
-                if (string.IsNullOrWhiteSpace(line)) continue;
-                string where = $"{path}:{lineNo}";
-                JsonElement row;
-                try
-                {
-                    using var doc = JsonDocument.Parse(line);
-                    row = doc.RootElement.Clone();
-                }
-                catch (JsonException e)
-                {
-                    throw new InvalidDataException($"{where}: malformed JSON ({e.Message})", e);
-                }
-                if (row.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object, got {row.ValueKind}");
-                yield return (row, where);
-            }
-        }
-    }
+    /// <summary>Each row of a JSONL data set (<see cref="JsonLinesFile.Read"/>).</summary>
+    private static IEnumerable<(JsonElement Row, string Where)> JsonLines(string path) => JsonLinesFile.Read(path);
 
     private static JsonElement Prop(JsonElement obj, string key, JsonValueKind kind, string where) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(key, out var v) && v.ValueKind == kind
