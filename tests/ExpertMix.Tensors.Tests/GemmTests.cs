@@ -203,7 +203,8 @@ public sealed unsafe class GemmTests
     public void Gemv_matches_reference_at_every_length_up_to_256()
     {
         var rng = new Rng(14);
-        int n = 6;
+        // n = 6: one four-row group and a partial one; n = 21: two paired groups (two read streams), a lone group, a partial one.
+        foreach (int n in new[] { 6, 21 })
         for (int k = 0; k <= 256; k++)
         {
             long ldw = k + 3;
@@ -213,7 +214,7 @@ public sealed unsafe class GemmTests
             var y = Nan(n);
             Gemv.Reference(n, k, 1f, w, ldw, x, 0f, e);
             fixed (float* pw = w, px = x, py = y) Gemv.RowMajor(n, k, 1f, pw, ldw, px, 1, 0f, py, 2);
-            AssertGemmClose(e, y, k, $"gemv f32 k={k}");
+            AssertGemmClose(e, y, k, $"gemv f32 n={n} k={k}");
 
             var bits = new ushort[w.Length];
             Kernels.Convert.F32ToBf16(w, bits);
@@ -226,7 +227,7 @@ public sealed unsafe class GemmTests
             Gemv.Reference(n, k, 0.5f, rounded, ldw, x, 2f, eb);
             fixed (ushort* pw = bits)
             fixed (float* px = x, py = yb) Gemv.RowMajorBf16(n, k, 0.5f, pw, ldw, px, 1, 2f, py, 3);
-            AssertGemmClose(eb, yb, k, $"gemv bf16 k={k}");
+            AssertGemmClose(eb, yb, k, $"gemv bf16 n={n} k={k}");
         }
     }
 
@@ -244,6 +245,43 @@ public sealed unsafe class GemmTests
             fixed (float* pw = w, px = x, py = y) Gemv.RowMajor(n, k, 1f, pw, k, px, 1, 0f, py, threads);
             if (first is null) first = y;
             else TensorAssert.BitEqual(first, y, $"gemv threads={threads}");
+        }
+    }
+
+    [Fact]
+    public void Gemv_rows_equal_one_row_products_bit_for_bit()
+    {
+        // Whatever kernel reduces a row (paired groups, a lone four-row group, the one-row dot), its arithmetic is the
+        // same: the full product equals n one-row products exactly, for f32 and bf16, with and without a scalar tail.
+        var rng = new Rng(16);
+        foreach (int k in new[] { 32, 47, 333, 768 })
+        {
+            int n = 1001;
+            var w = Random(rng, n * k);
+            var x = Random(rng, k);
+            var bits = new ushort[w.Length];
+            Kernels.Convert.F32ToBf16(w, bits);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                var full = new float[n];
+                var fullBf16 = new float[n];
+                var rows = new float[n];
+                var rowsBf16 = new float[n];
+                fixed (float* pw = w, px = x, py = full, pr = rows)
+                fixed (ushort* pb = bits)
+                fixed (float* pyb = fullBf16, prb = rowsBf16)
+                {
+                    Gemv.RowMajor(n, k, 1f, pw, k, px, 1, 0f, py, threads);
+                    Gemv.RowMajorBf16(n, k, 1f, pb, k, px, 1, 0f, pyb, threads);
+                    for (int r = 0; r < n; r++)
+                    {
+                        Gemv.RowMajor(1, k, 1f, pw + (long)r * k, k, px, 1, 0f, pr + r, 1);
+                        Gemv.RowMajorBf16(1, k, 1f, pb + (long)r * k, k, px, 1, 0f, prb + r, 1);
+                    }
+                }
+                TensorAssert.BitEqual(rows, full, $"gemv f32 k={k} threads={threads}");
+                TensorAssert.BitEqual(rowsBf16, fullBf16, $"gemv bf16 k={k} threads={threads}");
+            }
         }
     }
 
