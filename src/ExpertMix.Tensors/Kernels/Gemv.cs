@@ -1,7 +1,6 @@
 // GEMV for single-token decode: y[n] = alpha·W[n,:]·x + beta·y[n] streaming a row-major f32 or bf16 weight once.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace ExpertMix.Tensors.Kernels;
 
@@ -71,140 +70,29 @@ public static unsafe partial class Gemv
         gathered?.KeepAlive();
     }
 
+    // A chunk [s, e) of four-row groups is cut into row pairs; pairs i, i + q, i + 2q, i + 3q are reduced together
+    // (q = pairs / 4), so each core reads four distant streams at once: more lines in flight than one stream, which
+    // measured 1.3–1.4× faster on the gpt2-small and llama-110m bf16 decode sequences (docs/benchmarks.md). Leftover
+    // rows (and machines without Vector512) take the one-row dot; every path has the dot's arithmetic.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Groups(int s, int e, int n, int k, float alpha, float* wf, ushort* wb, long ldw, float* x, float beta, float* y)
     {
-        // Two row groups half a chunk apart are reduced together: two distant read streams per core keep more lines in
-        // flight than one (gpt2-small bf16 decode: 18% faster in an interleaved A/B, see docs/benchmarks.md).
-        int full = Math.Min(e, n / 4), half = Vector512.IsHardwareAccelerated && k >= 32 ? Math.Max(0, full - s) / 2 : 0;
-        for (int g = s; g < s + half; g++)
+        long r0 = s * 4L, rows = Math.Min(e * 4L, n) - r0;
+        long q = Vector512.IsHardwareAccelerated && k >= 32 ? rows / 8 : 0, stride = 2 * q * ldw;
+        for (long i = 0; i < q; i++)
         {
-            long r0 = g * 4L, r1 = (g + half) * 4L;
-            if (wb != null) Rows4x2Bf16(k, wb + r0 * ldw, wb + r1 * ldw, ldw, x, y + r0, y + r1, alpha, beta);
-            else Rows4x2(k, wf + r0 * ldw, wf + r1 * ldw, ldw, x, y + r0, y + r1, alpha, beta);
+            long r = r0 + 2 * i;
+            if (wb != null) Rows2x4Bf16(k, wb + r * ldw, stride, ldw, x, y + r, 2 * q, alpha, beta);
+            else Rows2x4(k, wf + r * ldw, stride, ldw, x, y + r, 2 * q, alpha, beta);
         }
-        for (int g = s + 2 * half; g < e; g++)
+        for (long r = r0 + 8 * q; r < r0 + rows; r++)
         {
-            int r0 = g * 4, rows = Math.Min(4, n - r0);
-            if (rows == 4)
-            {
-                if (wb != null) Rows4Bf16(k, wb + r0 * ldw, ldw, x, y + r0, alpha, beta);
-                else Rows4(k, wf + r0 * ldw, ldw, x, y + r0, alpha, beta);
-            }
-            else
-            {
-                for (int r = r0; r < r0 + rows; r++)
-                {
-                    float s1 = wb != null ? DotBf16(k, wb + r * ldw, x) : Dot(k, wf + r * ldw, x);
-                    y[r] = Finish(s1, alpha, beta, y[r]);
-                }
-            }
+            float s1 = wb != null ? DotBf16(k, wb + r * ldw, x) : Dot(k, wf + r * ldw, x);
+            y[r] = Finish(s1, alpha, beta, y[r]);
         }
     }
 
     private static float Finish(float s, float alpha, float beta, float y) => beta == 0 ? alpha * s : alpha * s + beta * y;
-
-    // Four rows in flight (more memory-level parallelism); each row uses exactly the arithmetic of Dot.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows4(int k, float* w, long ldw, float* x, float* y, float alpha, float beta)
-    {
-        if (!Vector512.IsHardwareAccelerated || k < 32)
-        {
-            for (int r = 0; r < 4; r++) y[r] = Finish(Dot(k, w + r * ldw, x), alpha, beta, y[r]);
-            return;
-        }
-        float* w0 = w, w1 = w + ldw, w2 = w + 2 * ldw, w3 = w + 3 * ldw;
-        // Sweep the next group of rows linearly while this one is reduced: 4 rows × 128 B consumed per step, the same
-        // 512 B (8 lines) of the next 4·ldw block prefetched, so the whole next block is in flight by the time it is
-        // needed. A linear sweep keeps DRAM pages open and measured 10–40% faster than per-row prefetch (noisy VM).
-        float* next = w + 4 * ldw;
-        Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-        int p = 0;
-        for (; p + 32 <= k; p += 32)
-        {
-            var x0 = Vector512.Load(x + p);
-            var x1 = Vector512.Load(x + p + 16);
-            float* pf = next + 4 * p; // prefetches never fault, even past the end of W
-            Sse.Prefetch0(pf);
-            Sse.Prefetch0(pf + 16);
-            a00 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + p), x0, a00);
-            a01 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + p + 16), x1, a01);
-            Sse.Prefetch0(pf + 32);
-            Sse.Prefetch0(pf + 48);
-            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + p), x0, a10);
-            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + p + 16), x1, a11);
-            Sse.Prefetch0(pf + 64);
-            Sse.Prefetch0(pf + 80);
-            a20 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + p), x0, a20);
-            a21 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + p + 16), x1, a21);
-            Sse.Prefetch0(pf + 96);
-            Sse.Prefetch0(pf + 112);
-            a30 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + p), x0, a30);
-            a31 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + p + 16), x1, a31);
-        }
-        float s0 = Vector512.Sum(a00 + a01), s1 = Vector512.Sum(a10 + a11), s2 = Vector512.Sum(a20 + a21), s3 = Vector512.Sum(a30 + a31);
-        for (; p < k; p++)
-        {
-            float xp = x[p];
-            s0 += w0[p] * xp;
-            s1 += w1[p] * xp;
-            s2 += w2[p] * xp;
-            s3 += w3[p] * xp;
-        }
-        y[0] = Finish(s0, alpha, beta, y[0]);
-        y[1] = Finish(s1, alpha, beta, y[1]);
-        y[2] = Finish(s2, alpha, beta, y[2]);
-        y[3] = Finish(s3, alpha, beta, y[3]);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows4Bf16(int k, ushort* w, long ldw, float* x, float* y, float alpha, float beta)
-    {
-        if (!Vector512.IsHardwareAccelerated || k < 32)
-        {
-            for (int r = 0; r < 4; r++) y[r] = Finish(DotBf16(k, w + r * ldw, x), alpha, beta, y[r]);
-            return;
-        }
-        ushort* w0 = w, w1 = w + ldw, w2 = w + 2 * ldw, w3 = w + 3 * ldw;
-        ushort* next = w + 8 * ldw; // linear sweep two groups ahead (a bf16 group is half the bytes): 4 lines per step
-        Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-        int p = 0;
-        for (; p + 32 <= k; p += 32)
-        {
-            var x0 = Vector512.Load(x + p);
-            var x1 = Vector512.Load(x + p + 16);
-            ushort* pf = next + 4 * p; // prefetches never fault, even past the end of W
-            Sse.Prefetch0(pf);
-            var b0 = Vector512.Load(w0 + p);
-            a00 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b0), 16).AsSingle(), x0, a00);
-            a01 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b0), 16).AsSingle(), x1, a01);
-            Sse.Prefetch0(pf + 32);
-            var b1 = Vector512.Load(w1 + p);
-            a10 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b1), 16).AsSingle(), x0, a10);
-            a11 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b1), 16).AsSingle(), x1, a11);
-            Sse.Prefetch0(pf + 64);
-            var b2 = Vector512.Load(w2 + p);
-            a20 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b2), 16).AsSingle(), x0, a20);
-            a21 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b2), 16).AsSingle(), x1, a21);
-            Sse.Prefetch0(pf + 96);
-            var b3 = Vector512.Load(w3 + p);
-            a30 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(b3), 16).AsSingle(), x0, a30);
-            a31 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(b3), 16).AsSingle(), x1, a31);
-        }
-        float s0 = Vector512.Sum(a00 + a01), s1 = Vector512.Sum(a10 + a11), s2 = Vector512.Sum(a20 + a21), s3 = Vector512.Sum(a30 + a31);
-        for (; p < k; p++)
-        {
-            float xp = x[p];
-            s0 += BitConverter.Int32BitsToSingle(w0[p] << 16) * xp;
-            s1 += BitConverter.Int32BitsToSingle(w1[p] << 16) * xp;
-            s2 += BitConverter.Int32BitsToSingle(w2[p] << 16) * xp;
-            s3 += BitConverter.Int32BitsToSingle(w3[p] << 16) * xp;
-        }
-        y[0] = Finish(s0, alpha, beta, y[0]);
-        y[1] = Finish(s1, alpha, beta, y[1]);
-        y[2] = Finish(s2, alpha, beta, y[2]);
-        y[3] = Finish(s3, alpha, beta, y[3]);
-    }
 
     /// <summary>Σₚ w[p]·x[p]: Vector512/256 lanes with two accumulators, a fixed horizontal sum, then a scalar tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
