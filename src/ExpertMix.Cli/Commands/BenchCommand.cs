@@ -2,6 +2,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using ExpertMix.Models;
 using ExpertMix.Tensors;
 using ExpertMix.Tensors.Kernels;
 using Spectre.Console;
@@ -64,19 +65,25 @@ public static class BenchCommand
         var dtypeOpt = new Option<string>("--dtype") { Description = "Weight storage: f32 or bf16.", DefaultValueFactory = _ => "f32" };
         dtypeOpt.AcceptOnlyFromAmong("f32", "bf16");
         var repsOpt = SizeOption("--reps", "Timed repetitions (median reported).", 50);
+        var presetOpt = new Option<string?>("--preset")
+        {
+            Description = "Time one decoded token's GEMVs of a preset shape instead of one N×K: every projection and the lm_head in forward order, back to back (random weights).",
+        };
+        presetOpt.AcceptOnlyFromAmong([.. ModelPresets.All.Keys]);
         var threadsOpt = ThreadsOption();
         var jsonOpt = JsonOption();
         var cmd = new Command("gemv", "GEMV y = W·x streaming the weight once: GB/s of weight bytes vs a STREAM triad measured in the same run.");
         cmd.Add(nOpt);
         cmd.Add(kOpt);
         cmd.Add(dtypeOpt);
+        cmd.Add(presetOpt);
         cmd.Add(repsOpt);
         cmd.Add(threadsOpt);
         cmd.Add(jsonOpt);
         cmd.SetAction(parseResult =>
         {
             var options = new GemvBenchOptions(parseResult.GetValue(nOpt), parseResult.GetValue(kOpt), parseResult.GetValue(dtypeOpt) ?? "f32",
-                parseResult.GetValue(repsOpt), parseResult.GetValue(threadsOpt), parseResult.GetValue(jsonOpt));
+                parseResult.GetValue(repsOpt), parseResult.GetValue(threadsOpt), parseResult.GetValue(jsonOpt), parseResult.GetValue(presetOpt));
             return RunGemv(options);
         });
         return cmd;
@@ -86,7 +93,7 @@ public static class BenchCommand
     private sealed record GemmBenchOptions(int M, int N, int K, int Reps, bool Unpacked, int? Threads, bool Json);
 
     /// <summary>Typed options of `bench gemv`.</summary>
-    private sealed record GemvBenchOptions(int N, int K, string DType, int Reps, int? Threads, bool Json);
+    private sealed record GemvBenchOptions(int N, int K, string DType, int Reps, int? Threads, bool Json, string? Preset);
 
     private static int ApplyThreads(int? threads)
     {
@@ -129,20 +136,32 @@ public static class BenchCommand
     {
         if (o.N < 1 || o.K < 1 || o.Reps < 1) throw new ArgumentException($"sizes and --reps must be ≥ 1 (n={o.N} k={o.K} reps={o.Reps})");
         int threads = ApplyThreads(o.Threads);
-        var rng = new Rng(2);
-        using var wf = Tensor.Randn(new Shape(o.N, o.K), rng, 0.05f);
-        using var x = Tensor.Randn(new Shape(o.K), rng);
-        using var y = Tensor.Zeros(new Shape(o.N));
         bool bf16 = o.DType == "bf16";
-        using var w = bf16 ? wf.To(DType.BF16) : wf.Detach();
-        Action gemv = bf16
-            ? () => Gemv.RowMajorBf16(o.N, o.K, 1f, w.AsSpan<ushort>(), o.K, x.Span, 0f, y.Span)
-            : () => Gemv.RowMajor(o.N, o.K, 1f, w.Span, o.K, x.Span, 0f, y.Span);
+        // One N×K, or a preset's projections (out × in features) and lm_head in forward order: one decoded token's GEMVs.
+        List<(int N, int K)> shapes = o.Preset is null ? [(o.N, o.K)] : DecodeShapes(o.Preset);
+        var rng = new Rng(2);
+        var weights = shapes.Select(s =>
+        {
+            using var wf = Tensor.Randn(new Shape(s.N, s.K), rng, 0.05f);
+            return bf16 ? wf.To(DType.BF16) : wf.Detach();
+        }).ToList();
+        using var x = Tensor.Randn(new Shape(shapes.Max(s => s.K)), rng);
+        using var y = Tensor.Zeros(new Shape(shapes.Max(s => s.N)));
+        Action gemv = () =>
+        {
+            for (int i = 0; i < shapes.Count; i++)
+            {
+                var (n, k) = shapes[i];
+                if (bf16) Gemv.RowMajorBf16(n, k, 1f, weights[i].AsSpan<ushort>(), k, x.Span, 0f, y.Span);
+                else Gemv.RowMajor(n, k, 1f, weights[i].Span, k, x.Span, 0f, y.Span);
+            }
+        };
         var memory = new MemoryBandwidth(threads);
         // Alternate GEMV and the memory probes so all medians see the same machine state (shared VMs drift by 2× in seconds).
         var medians = MedianMsInterleaved(o.Reps, gemv, memory.Triad, memory.TriadNonTemporal, memory.Read);
         double ms = medians[0];
-        double weightBytes = (double)o.N * o.K * (bf16 ? 2 : 4);
+        double weightBytes = shapes.Sum(s => (double)s.N * s.K) * (bf16 ? 2 : 4);
+        foreach (var w in weights) w.Dispose();
         double gemvGbs = weightBytes / (ms * 1e6);
         double triadGbs = MemoryBandwidth.TriadBytes / (medians[1] * 1e6);
         double triadNtGbs = MemoryBandwidth.TriadBytes / (medians[2] * 1e6);
@@ -151,14 +170,21 @@ public static class BenchCommand
         if (o.Json)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"n\": {o.N}, \"k\": {o.K}, \"dtype\": \"{o.DType}\", \"threads\": {threads}, \"median_ms\": {ms:F4}, \"gemv_gbs\": {gemvGbs:F2}, \"triad_gbs\": {triadGbs:F2}, \"ratio\": {ratio:F3}, \"triad_nt_gbs\": {triadNtGbs:F2}, \"ratio_nt\": {gemvGbs / triadNtGbs:F3}, \"read_gbs\": {readGbs:F2}, \"ratio_read\": {gemvGbs / readGbs:F3}}}"));
+                $"{{{(o.Preset is null ? $"\"n\": {o.N}, \"k\": {o.K}" : $"\"preset\": \"{o.Preset}\", \"gemvs\": {shapes.Count}, \"weight_bytes\": {weightBytes:F0}")}, \"dtype\": \"{o.DType}\", \"threads\": {threads}, \"median_ms\": {ms:F4}, \"gemv_gbs\": {gemvGbs:F2}, \"triad_gbs\": {triadGbs:F2}, \"ratio\": {ratio:F3}, \"triad_nt_gbs\": {triadNtGbs:F2}, \"ratio_nt\": {gemvGbs / triadNtGbs:F3}, \"read_gbs\": {readGbs:F2}, \"ratio_read\": {gemvGbs / readGbs:F3}}}"));
             return 0;
         }
         var table = new Table().AddColumns("N", "K", "dtype", "threads", "median ms", "weight GB/s", "triad GB/s", "ratio", "NT triad GB/s", "ratio", "read GB/s", "ratio");
-        table.AddRow(Inv(o.N), Inv(o.K), o.DType, Inv(threads), Inv(ms, "F4"), Inv(gemvGbs, "F1"), Inv(triadGbs, "F1"), Inv(ratio, "F2"),
+        table.AddRow(o.Preset is null ? Inv(o.N) : $"{o.Preset} ({shapes.Count} GEMVs)", o.Preset is null ? Inv(o.K) : "", o.DType, Inv(threads), Inv(ms, "F4"), Inv(gemvGbs, "F1"), Inv(triadGbs, "F1"), Inv(ratio, "F2"),
             Inv(triadNtGbs, "F1"), Inv(gemvGbs / triadNtGbs, "F2"), Inv(readGbs, "F1"), Inv(gemvGbs / readGbs, "F2"));
         AnsiConsole.Write(table);
         return 0;
+    }
+
+    /// <summary>(out, in) features of a preset's projections and lm_head, in forward order (a meta build: no weights).</summary>
+    private static List<(int N, int K)> DecodeShapes(string preset)
+    {
+        var (model, _) = CausalLm.BuildMeta(ModelPresets.Get(preset).Config, DType.F32);
+        using (model) return [.. model.Linears.Select(l => (l.Module.OutFeatures, l.Module.InFeatures))];
     }
 
     /// <summary>Medians (ms) of <paramref name="reps"/> rounds that time each body once in turn, after 300 ms of warm-up.</summary>
