@@ -27,10 +27,6 @@ internal static class LoraFixtures
         return logits.ToArray();
     }
 
-    public static string TempDir()
-    {
-        string dir = Path.Combine(Path.GetTempPath(), "expertmix-lora-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
+    /// <summary>A fresh directory, deleted with the test process.</summary>
+    public static string TempDir() => TestTempDirectory.Create("lora-");
 }

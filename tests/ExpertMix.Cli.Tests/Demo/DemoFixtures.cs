@@ -3,6 +3,7 @@ using System.Xml;
 using System.Xml.Linq;
 using ExpertMix.Adapters.Analysis;
 using ExpertMix.Cli.Demo;
+using ExpertMix.Testing;
 
 namespace ExpertMix.Cli.Tests.Demo;
 
@@ -58,31 +59,8 @@ internal static class DemoFixtures
     public static PairOrthogonality Pair(string i, string j, double rms) =>
         new(i, j, 4, rms, rms / 2, rms / 3, null, 0.25, 0.5, null, 0.001, [new ModuleOrthogonality("model.layers.0.self_attn.q_proj", 8, 8, 0.5, 1, 1, rms, null, 0.25, 0.5, 0.7, 0.8, null, 0.1)]);
 
-    /// <summary>A fresh directory under one per-process root, which is deleted when the test process exits.</summary>
-    public static string TempDir()
-    {
-        string dir = Path.Combine(TempRoot.Value, Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-
-    private static readonly Lazy<string> TempRoot = new(() =>
-    {
-        string root = Path.Combine(Path.GetTempPath(), $"expertmix-demo-tests-{Environment.ProcessId}");
-        Directory.CreateDirectory(root);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: a file still open at exit stays behind in the temp directory.
-            }
-        };
-        return root;
-    });
+    /// <summary>A fresh directory, deleted with the test process.</summary>
+    public static string TempDir() => TestTempDirectory.Create("demo-");
 
     /// <summary>Parses <paramref name="path"/> as XML (a DOCTYPE is skipped); throws on any well-formedness error.</summary>
     public static XDocument LoadXml(string path)
