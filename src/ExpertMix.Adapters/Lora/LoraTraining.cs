@@ -105,8 +105,8 @@ public sealed class LoraTrainingRun : IDisposable
     private static LoraTrainingRun Create(ICausalLm model, TrainingData data, LoraTrainingOptions options, string source)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (options.BatchSize < 1) throw new ArgumentException($"LoraTrainingOptions.BatchSize must be ≥ 1 (got {options.BatchSize})", nameof(options));
-        if (data.Train.Count == 0) throw new ArgumentException($"no training sequences in {source} after the split and length policy", nameof(options));
+        if (options.BatchSize < 1) throw new ArgumentException($"LoraTrainingOptions.BatchSize must be ≥ 1 (got {options.BatchSize})");
+        if (data.Train.Count == 0) throw new ArgumentException($"no training sequences in {source} after the split and length policy (DataOptions.MaxLength = {data.Options.MaxLength}; {data.DroppedWithoutLoss} without loss tokens dropped)");
         var host = new LoraHost(model);
         try
         {

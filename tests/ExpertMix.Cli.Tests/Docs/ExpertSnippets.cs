@@ -16,14 +16,17 @@ namespace ExpertMix.Cli.Tests.Docs;
 [Collection("Console")]
 public sealed class ExpertSnippets
 {
-    // docs/xlora.md ($M base, $X an X-LoRA checkpoint, $A/$B LoRA experts for $M, $D text JSONL, $W work folder).
+    // docs/xlora.md: two LoRA experts, a gate over them, then the X-LoRA model ($M chat model, $C/$S/$D data, $W work folder).
     private const string XLoraCli = """
         #region snippet:xlora-cli
-        expertmix xlora inspect $X                                        # experts, gate shape, knobs
-        expertmix generate -m $M --xlora $X --prompt "Mia had 4 big cats." --max-new-tokens 16 --json
-        expertmix xlora scalings -m $M --xlora $X --prompt "Mia had 4 big cats." --out $W/heat.svg --json $W/heat.json
-        expertmix xlora train -m $M --adapter a=$A --adapter b=$B -d $D -o $W/gate --depth 2 --size 16 \
-          --max-steps 4 --batch-size 4 --max-length 32 --json             # a new gate over two experts
+        expertmix lora train -m $M -d $C -o $W/count --rank 4 --targets all-linear --max-steps 4 --batch-size 4 --max-length 32 --json
+        expertmix lora train -m $M -d $S -o $W/story --rank 4 --targets all-linear --max-steps 4 --batch-size 4 --max-length 32 --json
+        expertmix xlora train -m $M --adapter count=$W/count/adapter --adapter story=$W/story/adapter -d $D -o $W/gate \
+          --layerwise --depth 2 --size 16 --max-steps 4 --batch-size 4 --max-length 32 --json
+        expertmix xlora inspect $W/gate/adapter                           # experts, gate shape, knobs
+        expertmix generate -m $M --xlora $W/gate/adapter --prompt "Mia had 4 big cats." --max-new-tokens 16 --json
+        expertmix xlora scalings -m $M --xlora $W/gate/adapter --prompt "Count: 5, 6, 7. Mia had 4 big cats." \
+          --out $W/heat.svg --json $W/heat.json
         expertmix score -m $M --xlora $W/gate/adapter --data $D --json
         #endregion
         """;
@@ -65,21 +68,36 @@ public sealed class ExpertSnippets
             Assert.Equal(1f, sum, 1e-5f);                            // softmax over the experts
             Assert.InRange(lambda, 0f, 1f);
 
-            string data = Path.Combine(work, "mix.jsonl");
-            File.WriteAllLines(data, Enumerable.Range(0, 16).Select(i => JsonSerializer.Serialize(new { text = i % 2 == 0 ? $"Count: {i}, {i + 1}, {i + 2}." : $"Mia had {i} big cats." })));
-            var vars = new Dictionary<string, string>
+            // The CLI on a chat model with an EOS token (training appends it), then the C# runtime on the gate it wrote.
+            string chatModel = TinyChatLlama.Write();
+            string count = Write("count.jsonl", Enumerable.Range(0, 16).Select(i => JsonSerializer.Serialize(new { text = $"Count: {i}, {i + 1}, {i + 2}." })));
+            string story = Write("story.jsonl", Enumerable.Range(0, 16).Select(i => JsonSerializer.Serialize(new { text = $"Mia had {i} big cats." })));
+            string mix = Write("mix.jsonl", File.ReadAllLines(count).Zip(File.ReadAllLines(story)).SelectMany(p => new[] { p.First, p.Second }));
+            try
             {
-                ["M"] = modelDir, ["X"] = xloraDir, ["W"] = work, ["D"] = data,
-                ["A"] = DocFixtures.AdapterGolden("peft-tiny-llama-a"), ["B"] = DocFixtures.AdapterGolden("peft-tiny-llama-b"),
-            };
-            var steps = CliScript.Run(XLoraCli, vars);
-            Assert.All(steps, s => Assert.True(s.Code == 0, $"{s.Line}\n{s.Err}"));
-            Assert.Equal(5, steps.Count);
-            var cliIds = JsonDocument.Parse(steps[1].Out).RootElement.GetProperty("token_ids").EnumerateArray().Select(e => e.GetInt32());
-            Assert.Equal(result.TokenIds, cliIds);                   // one generation path
-            Assert.True(File.Exists(Path.Combine(work, "heat.svg")) && File.Exists(Path.Combine(work, "heat.json")));
-            using var gate = XLoraModel.Load(CausalLm.Load(modelDir), Path.Combine(work, "gate", "adapter"));
-            Assert.Equal(new[] { "a", "b" }, gate.Config.AdapterNames);
+                var vars = new Dictionary<string, string> { ["M"] = chatModel, ["C"] = count, ["S"] = story, ["D"] = mix, ["W"] = work };
+                var steps = CliScript.Run(XLoraCli, vars);
+                Assert.All(steps, s => Assert.True(s.Code == 0, $"{s.Line}\n{s.Err}"));
+                Assert.Equal(7, steps.Count);
+                Assert.True(File.Exists(Path.Combine(work, "heat.svg")) && File.Exists(Path.Combine(work, "heat.json")));
+                using var gate = XLoraModel.Load(CausalLm.Load(chatModel), Path.Combine(work, "gate", "adapter"));
+                Assert.Equal(new[] { "count", "story" }, gate.Config.AdapterNames);
+                var ids = gate.Generate(Tokenizer.FromDirectory(chatModel), "Mia had 4 big cats.", new GenerationOptions { MaxNewTokens = 16 }).TokenIds;
+                var cliIds = JsonDocument.Parse(steps[4].Out).RootElement.GetProperty("token_ids").EnumerateArray().Select(e => e.GetInt32());
+                Assert.Equal(ids, cliIds);                                   // one generation path
+                Assert.True(JsonDocument.Parse(steps[6].Out).RootElement.GetProperty("perplexity").GetDouble() > 1);
+            }
+            finally
+            {
+                DocFixtures.Delete(chatModel);
+            }
+
+            string Write(string name, IEnumerable<string> lines)
+            {
+                string path = Path.Combine(work, name);
+                File.WriteAllLines(path, lines);
+                return path;
+            }
         }
         finally
         {
