@@ -2,10 +2,10 @@
 namespace ExpertMix.Cli;
 
 /// <summary>An error caused by the user's input: printed as one line, exit code 2.</summary>
-public sealed class UserErrorException(string message, Exception? inner = null) : Exception(message, inner);
+internal sealed class UserErrorException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>Maps exceptions to exit codes without stack traces for user errors.</summary>
-public static class CliErrors
+internal static class CliErrors
 {
     /// <summary>Exit code for invalid input (bad file, bad option).</summary>
     public const int UserError = 2;

@@ -4,7 +4,7 @@ using ExpertMix.Cli.Commands;
 namespace ExpertMix.Cli;
 
 /// <summary>Entry point.</summary>
-public static class Program
+internal static class Program
 {
     /// <summary>Builds the command tree.</summary>
     public static System.CommandLine.RootCommand BuildRoot()

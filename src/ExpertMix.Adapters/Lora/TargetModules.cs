@@ -46,6 +46,16 @@ public sealed class TargetModules
     /// <summary><c>all-linear</c>.</summary>
     public static TargetModules AllLinear { get; } = new(null, null, true);
 
+    /// <summary>
+    /// PEFT's default targets for a Hugging Face <c>model_type</c> (its TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
+    /// for the architectures we load): <c>c_attn</c> for gpt2, <c>q_proj</c> and <c>v_proj</c> otherwise.
+    /// </summary>
+    public static TargetModules PeftDefault(string modelType) => modelType switch
+    {
+        "gpt2" => List(["c_attn"]),
+        _ => List(["q_proj", "v_proj"]),
+    };
+
     /// <summary>Parses a CLI value: <c>all-linear</c>, <c>re:REGEX</c>, or a comma-separated suffix list.</summary>
     public static TargetModules Parse(string text)
     {

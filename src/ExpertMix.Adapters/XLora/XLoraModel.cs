@@ -80,6 +80,20 @@ public sealed partial class XLoraModel : ICausalLm
 
     private readonly ICausalLm _model;
 
+    /// <summary>
+    /// Loads the X-LoRA checkpoint in <paramref name="dir"/> (the original xlora layout or PEFT's) onto
+    /// <paramref name="model"/>: <see cref="XLoraFormat.Load"/>, which validates every file against the base. On
+    /// success the returned model owns <paramref name="model"/>; on failure the caller still owns it, unchanged.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A malformed file, or experts/gate that do not fit the base (named).</exception>
+    /// <exception cref="DirectoryNotFoundException">An expert directory that does not resolve.</exception>
+    /// <exception cref="FileNotFoundException">No config or classifier file.</exception>
+    public static XLoraModel Load(ICausalLm model, string dir, XLoraLoadOptions? options = null) => XLoraFormat.Load(model, dir, options);
+
+    /// <summary>Writes this model's experts and gate to <paramref name="dir"/> in <paramref name="layout"/> (<see cref="XLoraFormat.Save"/>).</summary>
+    /// <exception cref="ArgumentException">PEFT layout for a gate PEFT cannot express (a linear stack of depth ≥ 2, or no bias).</exception>
+    public void Save(string dir, XLoraLayout layout = XLoraLayout.Original) => XLoraFormat.Save(this, dir, layout);
+
     /// <summary>The base model (its projections carry the experts at weight 0: forwarding it directly gives the base).</summary>
     public ICausalLm Base => _model;
 

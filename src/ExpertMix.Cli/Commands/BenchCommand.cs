@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace ExpertMix.Cli.Commands;
 
 /// <summary>The `bench` verb group.</summary>
-public static class BenchCommand
+internal static class BenchCommand
 {
     /// <summary>Creates `bench` with its sub-verbs.</summary>
     public static Command Create()

@@ -5,7 +5,7 @@ using ExpertMix.Adapters.Training.Data;
 namespace ExpertMix.Cli.Commands;
 
 /// <summary>The `data` verb group.</summary>
-public static class DataCommand
+internal static class DataCommand
 {
     /// <summary>Creates `data` with `convert`.</summary>
     public static Command Create()

@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace ExpertMix.Cli.Commands;
 
 /// <summary>The `eval` verb.</summary>
-public static class EvalCommand
+internal static class EvalCommand
 {
     /// <summary>Creates `eval` (with the optional <c>--t2 STRATEGY --experts …</c> first pass).</summary>
     public static Command Create() =>

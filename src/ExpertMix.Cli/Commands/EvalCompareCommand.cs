@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace ExpertMix.Cli.Commands;
 
 /// <summary>The `eval-compare` verb.</summary>
-public static class EvalCompareCommand
+internal static class EvalCompareCommand
 {
     /// <summary>Creates `eval-compare`.</summary>
     public static Command Create()

@@ -5,7 +5,7 @@ using ExpertMix.Models.Generation;
 namespace ExpertMix.Cli.Commands;
 
 /// <summary>The `generate` verb.</summary>
-public static class GenerateCommand
+internal static class GenerateCommand
 {
     /// <summary>Typed options of one `generate` call.</summary>
     private sealed record GenerateArgs(ModelArgs Model, string Prompt, PromptFormat Format, GenerationOptions Options, bool Json);

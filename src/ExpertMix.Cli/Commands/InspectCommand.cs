@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace ExpertMix.Cli.Commands;
 
 /// <summary>The `inspect` verb.</summary>
-public static class InspectCommand
+internal static class InspectCommand
 {
     /// <summary>Creates `inspect`.</summary>
     public static Command Create()

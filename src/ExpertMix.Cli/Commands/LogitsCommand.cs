@@ -8,7 +8,7 @@ using ExpertMix.Tensors.IO;
 namespace ExpertMix.Cli.Commands;
 
 /// <summary>The `logits` verb.</summary>
-public static class LogitsCommand
+internal static class LogitsCommand
 {
     /// <summary>Creates `logits`.</summary>
     public static Command Create()

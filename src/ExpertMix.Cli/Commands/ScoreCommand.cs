@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace ExpertMix.Cli.Commands;
 
 /// <summary>The `score` verb.</summary>
-public static class ScoreCommand
+internal static class ScoreCommand
 {
     /// <summary>Creates `score`.</summary>
     public static Command Create()

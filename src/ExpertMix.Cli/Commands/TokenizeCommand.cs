@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace ExpertMix.Cli.Commands;
 
 /// <summary>The `tokenize` verb.</summary>
-public static class TokenizeCommand
+internal static class TokenizeCommand
 {
     /// <summary>Typed options of `tokenize`.</summary>
     /// <param name="ModelDir">Directory with tokenizer.json (or vocab.json + merges.txt), or a tokenizer.json file.</param>

@@ -59,6 +59,30 @@ public sealed class TrainingData
         var rows = new List<DataRow>();
         foreach (string p in paths) rows.AddRange(JsonlDataReader.Read(p));
         if (rows.Count == 0) throw new InvalidDataException($"{string.Join(", ", paths)}: no training rows");
+        return FromRows(rows, tokenizer, options, validation, splitSeed, chatTemplate, templateVariables);
+    }
+
+    /// <summary>
+    /// Splits, tokenises and arranges rows already in memory exactly as <see cref="Load"/> does with the rows of its
+    /// files (same split, same tokens).
+    /// </summary>
+    /// <param name="rows">The rows, in order (e.g. <see cref="DataRow.FromPromptCompletion"/>).</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="options">Tokenisation and length options.</param>
+    /// <param name="validation">Validation size.</param>
+    /// <param name="splitSeed">Seed of the split.</param>
+    /// <param name="chatTemplate">Template for messages rows; when null and such rows exist, the one in the tokenizer_config.json beside the tokenizer.</param>
+    /// <param name="templateVariables">Extra chat-template variables, or null.</param>
+    /// <exception cref="ArgumentException">No rows.</exception>
+    /// <exception cref="InvalidDataException">A row cannot be tokenised (names its source).</exception>
+    public static TrainingData FromRows(IReadOnlyList<DataRow> rows, Tokenizer tokenizer, DataOptions options, ValidationSize validation,
+        ulong splitSeed, ChatTemplate? chatTemplate = null, IReadOnlyDictionary<string, object?>? templateVariables = null)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (rows.Count == 0) throw new ArgumentException("no training rows", nameof(rows));
         if (chatTemplate is null && rows.Any(r => r.Kind == DataRowKind.Messages))
         {
             string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizer.SourcePath)) ?? ".", "tokenizer_config.json");

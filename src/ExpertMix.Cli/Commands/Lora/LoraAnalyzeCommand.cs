@@ -11,7 +11,7 @@ using Spectre.Console;
 namespace ExpertMix.Cli.Commands.Lora;
 
 /// <summary>The `lora analyze` verb.</summary>
-public static class LoraAnalyzeCommand
+internal static class LoraAnalyzeCommand
 {
     /// <summary>Title of the RMS-cosine heatmap that <c>--svg</c> writes (the demo report draws the same figure).</summary>
     public const string HeatmapTitle = "RMS cosine of effective LoRA deltas";

@@ -4,7 +4,7 @@ using System.CommandLine;
 namespace ExpertMix.Cli.Commands.Lora;
 
 /// <summary>The `lora` verb group.</summary>
-public static class LoraCommand
+internal static class LoraCommand
 {
     /// <summary>Creates `lora` with its sub-verbs.</summary>
     public static Command Create()

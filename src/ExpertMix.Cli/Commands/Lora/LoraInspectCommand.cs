@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace ExpertMix.Cli.Commands.Lora;
 
 /// <summary>The `lora inspect` verb.</summary>
-public static class LoraInspectCommand
+internal static class LoraInspectCommand
 {
     /// <summary>Creates `lora inspect`.</summary>
     public static Command Create()

@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace ExpertMix.Cli.Commands.Lora;
 
 /// <summary>The `lora merge` verb.</summary>
-public static class LoraMergeCommand
+internal static class LoraMergeCommand
 {
     /// <summary>Typed options of `lora merge`.</summary>
     /// <param name="Adapters">Adapter directories and weights (negative allowed).</param>
@@ -78,51 +78,20 @@ public static class LoraMergeCommand
         var adapters = new List<LoraAdapter>();
         try
         {
-            foreach (var (dir, _) in o.Adapters) adapters.Add(PeftFormat.Load(dir, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)))}#{adapters.Count}"));
-            var inputs = adapters.Select((a, i) => new MergeInput(a, o.Adapters[i].Weight)).ToList();
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            using var result = LoraMerger.Merge(inputs, method, o.Parameters);
-            double mergeSeconds = clock.Elapsed.TotalSeconds;
+            foreach (var (dir, _) in o.Adapters) adapters.Add(LoraAdapter.Load(dir, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)))}#{adapters.Count}"));
             var report = new Dictionary<string, object?>
             {
-                ["method"] = MergeMethodInfo.NameOf(result.Method),
-                ["effective_method"] = MergeMethodInfo.NameOf(result.EffectiveMethod),
+                ["method"] = MergeMethodInfo.NameOf(method),
+                ["effective_method"] = null,   // set with the timing and the error by Header, in this order
                 ["adapters"] = o.Adapters.Select(a => new { path = Path.GetFullPath(a.Directory), weight = a.Weight }).ToList(),
                 ["output"] = Path.GetFullPath(o.Out),
-                ["merge_s"] = Math.Round(mergeSeconds, 3),
-                ["composition_error"] = ErrorJson(result.CompositionError),
+                ["merge_s"] = null,
+                ["composition_error"] = null,
             };
-            if (o.IntoBase is { } baseDir)
-            {
-                using var model = CausalLm.Load(baseDir);
-                var deltas = result.ModulePaths.ToDictionary(p => p, result.DeltaOf, StringComparer.Ordinal);
-                try
-                {
-                    var files = MergedModelWriter.Write(model, baseDir, o.Out, deltas: deltas);
-                    report["kind"] = "model";
-                    report["files"] = files.Count;
-                }
-                finally
-                {
-                    foreach (var d in deltas.Values) d.Dispose();
-                }
-            }
-            else if (result.Adapter is { } merged)
-            {
-                PeftFormat.Save(merged, o.Out);
-                report["kind"] = "adapter";
-                report["rank"] = merged.Modules.Values.Max(m => m.Rank);
-            }
-            else
-            {
-                var rec = Recompressor.Recompress(result, o.Recompress ?? RankSelection.RelativeError(0.01), report["output"] is string s ? Path.GetFileName(s) : "merged");
-                using var recAdapter = rec.Adapter;
-                PeftFormat.Save(recAdapter, o.Out);
-                report["kind"] = "adapter (re-compressed)";
-                report["rank"] = recAdapter.Modules.Values.Max(m => m.Rank);
-                report["recompression_error"] = ErrorJson(rec.Error);
-                if (rec.TargetError is { } te) report["error_vs_target"] = ErrorJson(te);
-            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            CompositionErrorReport error = o.IntoBase is { } baseDir
+                ? MergeIntoBase(adapters, o, method, baseDir, report, clock)
+                : MergeToAdapter(adapters, o, method, report, clock);
             if (o.Json)
             {
                 output.WriteLine(CliJson.Serialize(report));
@@ -130,15 +99,57 @@ public static class LoraMergeCommand
             }
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
             var table = new Table().Border(TableBorder.Rounded).AddColumns("module", "‖ΔW − T‖/‖T‖", "‖T‖_F");
-            foreach (var m in result.CompositionError.Modules) table.AddRow(Markup.Escape(m.ModulePath), G(m.Relative), G(m.TargetNorm));
+            foreach (var m in error.Modules) table.AddRow(Markup.Escape(m.ModulePath), G(m.Relative), G(m.TargetNorm));
             console.Write(table);
-            console.WriteLine($"{report["method"]}: wrote {report["kind"]} to {o.Out} in {mergeSeconds:F2} s; composition error aggregate {G(result.CompositionError.Aggregate)}, max {G(result.CompositionError.Max)} ({result.CompositionError.MaxModule})");
+            console.WriteLine($"{report["method"]}: wrote {report["kind"]} to {o.Out} in {report["merge_s"]:F2} s; composition error aggregate {G(error.Aggregate)}, max {G(error.Max)} ({error.MaxModule})");
             return 0;
         }
         finally
         {
             foreach (var a in adapters) a.Dispose();
         }
+    }
+
+    /// <summary>--into-base: the merged ΔW of every module folded into the base weights, written as a full model.</summary>
+    private static CompositionErrorReport MergeIntoBase(List<LoraAdapter> adapters, Options o, MergeMethod method, string baseDir, Dictionary<string, object?> report, System.Diagnostics.Stopwatch clock)
+    {
+        var inputs = adapters.Select((a, i) => new MergeInput(a, o.Adapters[i].Weight)).ToList();
+        using var result = LoraMerger.Merge(inputs, method, o.Parameters);
+        Header(report, result.EffectiveMethod, result.CompositionError, clock);
+        using var model = CausalLm.Load(baseDir);
+        var deltas = result.ModulePaths.ToDictionary(p => p, result.DeltaOf, StringComparer.Ordinal);
+        try
+        {
+            var files = MergedModelWriter.Write(model, baseDir, o.Out, deltas: deltas);
+            report["kind"] = "model";
+            report["files"] = files.Count;
+        }
+        finally
+        {
+            foreach (var d in deltas.Values) d.Dispose();
+        }
+        return result.CompositionError;
+    }
+
+    /// <summary>A PEFT adapter: the factors of a factor-space method, or a dense result re-compressed (<see cref="LoraAdapter.Merge"/>).</summary>
+    private static CompositionErrorReport MergeToAdapter(List<LoraAdapter> adapters, Options o, MergeMethod method, Dictionary<string, object?> report, System.Diagnostics.Stopwatch clock)
+    {
+        var options = new LoraMergeOptions { Method = method, Weights = o.Adapters.Select(a => a.Weight).ToList(), Parameters = o.Parameters, Recompress = o.Recompress };
+        using var result = LoraAdapter.Merge(adapters, options);
+        Header(report, result.EffectiveMethod, result.CompositionError, clock);
+        result.Adapter.Save(o.Out);
+        report["kind"] = result.IsRecompressed ? "adapter (re-compressed)" : "adapter";
+        report["rank"] = result.Adapter.Modules.Values.Max(m => m.Rank);
+        if (result.RecompressionError is { } re) report["recompression_error"] = ErrorJson(re);
+        if (result.ErrorVsTarget is { } te) report["error_vs_target"] = ErrorJson(te);
+        return result.CompositionError;
+    }
+
+    private static void Header(Dictionary<string, object?> report, MergeMethod effective, CompositionErrorReport error, System.Diagnostics.Stopwatch clock)
+    {
+        report["effective_method"] = MergeMethodInfo.NameOf(effective);
+        report["merge_s"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
+        report["composition_error"] = ErrorJson(error);
     }
 
     private static object ErrorJson(CompositionErrorReport r) => new

@@ -1,8 +1,6 @@
 // `expertmix lora train`: train a LoRA expert on JSONL data with the shared trainer; writes a PEFT adapter.
 using System.CommandLine;
 using ExpertMix.Adapters.Lora;
-using ExpertMix.Adapters.Training;
-using ExpertMix.Adapters.Training.Data;
 using ExpertMix.Cli.Commands.Training;
 using ExpertMix.Models;
 using ExpertMix.Models.Tokenization;
@@ -11,15 +9,8 @@ using ExpertMix.Tensors;
 namespace ExpertMix.Cli.Commands.Lora;
 
 /// <summary>The `lora train` verb.</summary>
-public static class LoraTrainCommand
+internal static class LoraTrainCommand
 {
-    /// <summary>PEFT's default targets per model_type (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING).</summary>
-    public static TargetModules DefaultTargets(string modelType) => modelType switch
-    {
-        "gpt2" => TargetModules.List(["c_attn"]),
-        _ => TargetModules.List(["q_proj", "v_proj"]),
-    };
-
     /// <summary>Creates `lora train`.</summary>
     public static Command Create()
     {
@@ -60,21 +51,14 @@ public static class LoraTrainCommand
     {
         if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"model directory not found: {modelDir}");
         using var model = CausalLm.Load(modelDir, LoadOptions.Default with { DType = DTypePolicy.F32 });
-        if (defaultTargets) lora = lora with { TargetModules = DefaultTargets(model.Info.ModelType) };
-        var tokenizer = Tokenizer.FromDirectory(modelDir);
-        var data = TrainingData.Load(args.DataFiles, tokenizer, args.Data, args.Validation, args.SplitSeed);
-        if (data.Train.Count == 0) throw new ArgumentException($"no training sequences in {string.Join(", ", args.DataFiles)} after the split and length policy");
-        using var host = new LoraHost(model);
-        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(args.Trainer.OutputDirectory)));
-        var adapter = host.CreateAdapter(name, lora, new Rng(args.Trainer.Seed ^ 0x5EED_10AAUL));
-        var trainable = new LoraTrainable(host, adapter);
-        var source = data.CreateTrainSource(args.BatchSize, args.Trainer.Seed);
-        Func<IEnumerable<TrainingBatch>>? validation = data.Validation.Count > 0 ? () => data.ValidationBatches(args.BatchSize) : null;
-        var options = validation is null ? args.Trainer with { BestCheckpoint = BestCheckpointPolicy.None, Export = ArtifactExport.Final } : args.Trainer;
-        Console.Error.WriteLine($"lora train: {model.Info.Architecture}, {adapter.Modules.Count} modules ({lora.TargetModules}), r={lora.Rank}, α={lora.Alpha}, "
-            + $"{adapter.ParameterCount:N0} trainable parameters; {data.Train.Count} training / {data.Validation.Count} validation sequences"
-            + (data.DroppedWithoutLoss > 0 ? $" ({data.DroppedWithoutLoss} without loss tokens dropped)" : ""));
-        var summary = TrainingConsole.Run(trainable, source, validation, options, json, "training");
+        if (defaultTargets) lora = lora with { TargetModules = TargetModules.PeftDefault(model.Info.ModelType) };
+        var options = new LoraTrainingOptions { Lora = lora, Trainer = args.Trainer, Data = args.Data, Validation = args.Validation, SplitSeed = args.SplitSeed, BatchSize = args.BatchSize };
+        using var run = LoraTrainingRun.Create(model, Tokenizer.FromDirectory(modelDir), args.DataFiles, options);
+        var adapter = run.Adapter;
+        Console.Error.WriteLine($"lora train: {model.Info.Architecture}, {adapter.Modules.Count} modules ({adapter.Config.TargetModules}), r={lora.Rank}, α={lora.Alpha}, "
+            + $"{adapter.ParameterCount:N0} trainable parameters; {run.Data.Train.Count} training / {run.Data.Validation.Count} validation sequences"
+            + (run.Data.DroppedWithoutLoss > 0 ? $" ({run.Data.DroppedWithoutLoss} without loss tokens dropped)" : ""));
+        var summary = TrainingConsole.Run(observer => run.Run(observer), json, "training");
         var report = TrainingConsole.Report(summary);
         report["adapter"] = summary.ArtifactDirectory;
         report["last_checkpoint"] = summary.LastCheckpoint;

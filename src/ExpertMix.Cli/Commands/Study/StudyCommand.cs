@@ -11,7 +11,7 @@ using Spectre.Console;
 namespace ExpertMix.Cli.Commands.Study;
 
 /// <summary>The `study` verb group.</summary>
-public static class StudyCommand
+internal static class StudyCommand
 {
     /// <summary>Creates `study` with `summation`.</summary>
     public static Command Create()

@@ -150,30 +150,10 @@ internal sealed record T2Args(string StrategyName, Transformer2Options Options, 
         if (Options.Strategy != T2Strategy.FewShot && Experts.Count == 0 && Options.Strategy != T2Strategy.Classifier) throw new UserErrorException("--experts is required (e.g. math=DIR,code=DIR)");
         if (Options.Strategy == T2Strategy.Classifier && Classifier is null) throw new UserErrorException("--strategy classifier needs --classifier DIR");
         var generator = model.LoadGenerator();
-        var loaded = new List<SvfExpert>();
-        SvfBasis? basis = null;
-        SvfHost? host = null;
+        Transformer2? t2 = null;
         try
         {
-            string? probeDir = Experts.Values.FirstOrDefault() ?? Classifier;
-            SvfTargets? targets = null;
-            if (probeDir is not null)
-            {
-                using var probe = SvfExpert.Load(probeDir);
-                targets = SvfAdaptedModel.TargetsOf(probe);
-            }
-            basis = SvfAdaptedModel.ResolveBasis(generator.Model, model.SvfBasis, model.Directory, targets, ModelArgs.SvfProgressLine);
-            host = new SvfHost(generator.Model, basis);
-            var experts = new Dictionary<string, SvfExpert>(StringComparer.Ordinal);
-            foreach (var (cat, dir) in Experts)
-            {
-                var e = SvfExpert.Load(dir, basis, cat);
-                loaded.Add(e);
-                experts[cat] = e;
-            }
-            SvfExpert? classifier = Classifier is null ? null : SvfExpert.Load(Classifier, basis, "classifier");
-            if (classifier is not null) loaded.Add(classifier);
-            var t2 = new Transformer2(generator, host, experts, Options with { SecondPassFormat = format }, classifier);
+            t2 = Transformer2.Load(generator, Experts, Options with { SecondPassFormat = format }, Classifier, model.SvfBasis, model.Directory, ModelArgs.SvfProgressLine);
             if (Mixture is not null)
             {
                 var mixture = SvfMixture.Load(Mixture);
@@ -191,9 +171,7 @@ internal sealed record T2Args(string StrategyName, Transformer2Options Options, 
         }
         catch
         {
-            host?.Dispose();
-            foreach (var e in loaded) e.Dispose();
-            basis?.Dispose();
+            t2?.Dispose();
             generator.Model.Dispose();
             throw;
         }

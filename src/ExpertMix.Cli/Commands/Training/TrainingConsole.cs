@@ -9,15 +9,19 @@ namespace ExpertMix.Cli.Commands.Training;
 internal static class TrainingConsole
 {
     /// <summary>Runs <see cref="Trainer.Run"/> with the progress display that suits the console and <paramref name="json"/>.</summary>
-    public static TrainingSummary Run(ITrainable trainable, IBatchSource source, Func<IEnumerable<TrainingBatch>>? validation, TrainerOptions options, bool json, string label)
+    public static TrainingSummary Run(ITrainable trainable, IBatchSource source, Func<IEnumerable<TrainingBatch>>? validation, TrainerOptions options, bool json, string label) =>
+        Run(observer => Trainer.Run(trainable, source, validation, options, observer), json, label);
+
+    /// <summary>Runs <paramref name="train"/> with the observer that suits the console and <paramref name="json"/> (a run prepared elsewhere, e.g. <c>LoraTrainingRun.Run</c>).</summary>
+    public static TrainingSummary Run(Func<ITrainingObserver, TrainingSummary> train, bool json, string label)
     {
         if (json || Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
-            return Trainer.Run(trainable, source, validation, options, new TextTrainingObserver(Console.Error, logEvery: 10));
+            return train(new TextTrainingObserver(Console.Error, logEvery: 10));
         }
         TrainingSummary summary = null!;
         AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
-            .Start(ctx => summary = Trainer.Run(trainable, source, validation, options, new SpectreTrainingObserver(ctx.AddTask(label))));
+            .Start(ctx => summary = train(new SpectreTrainingObserver(ctx.AddTask(label))));
         return summary;
     }
 
