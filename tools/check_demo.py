@@ -24,10 +24,10 @@ assert xlora["perplexity"] < base["perplexity"], "X-LoRA's cross-domain perplexi
 assert xlora["correct"] >= base["correct"], "X-LoRA answers fewer cross-domain questions than the base model"
 
 methods = {r["method"] for r in results["rows"]}
-for t2 in ("t2:prompt", "t2:label-score", "t2:classifier", "t2:few-shot"):
+for t2 in ("t2:prompt", "t2:label-score", "t2:classifier-score", "t2:few-shot"):
     assert t2 in methods, f"the Transformer² row {t2} is missing"
 dispatch = {d["method"]: d for d in results.get("dispatch", [])}
-for t2 in ("t2:prompt", "t2:label-score", "t2:classifier"):
+for t2 in ("t2:prompt", "t2:label-score", "t2:classifier-score"):
     d = dispatch.get(t2)
     assert d is not None and d["total"] > 0, f"no dispatch matrix for {t2}"
     print(f"{t2}: dispatch accuracy {d['correct']}/{d['total']}")

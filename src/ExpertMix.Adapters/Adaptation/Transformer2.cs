@@ -36,7 +36,7 @@ public sealed partial class Transformer2 : IDisposable
     /// A runtime over <paramref name="generator"/>'s model with <paramref name="host"/> already attached to it.
     /// <paramref name="experts"/> maps expert categories of <see cref="Transformer2Options.Categories"/> (paper: code /
     /// math / reasoning) to experts of the host's basis; <paramref name="classifier"/> is the §9.2 classification expert
-    /// (required by <see cref="T2Strategy.Classifier"/>).
+    /// (required by <see cref="T2Strategy.Classifier"/> and <see cref="T2Strategy.ClassifierScore"/>).
     /// </summary>
     /// <exception cref="ArgumentException">An unknown category, a fallback entry, an expert of another basis, a missing classifier, or few-shot without experts.</exception>
     public Transformer2(Generator generator, SvfHost host, IReadOnlyDictionary<string, SvfExpert> experts, Transformer2Options? options = null, SvfExpert? classifier = null)
@@ -62,7 +62,7 @@ public sealed partial class Transformer2 : IDisposable
                 throw new ArgumentException($"Transformer²: the {label} expert: {e.Message}", e);
             }
         }
-        if (Options.Strategy == T2Strategy.Classifier && classifier is null) throw new ArgumentException("Transformer²: the classifier strategy needs a classification expert (--classifier DIR)");
+        if (Options.Strategy is T2Strategy.Classifier or T2Strategy.ClassifierScore && classifier is null) throw new ArgumentException("Transformer²: the classifier strategy needs a classification expert (--classifier DIR)");
         classifier?.CheckFits(host.Basis);
         if (Options.Strategy == T2Strategy.FewShot && experts.Count == 0) throw new ArgumentException("Transformer²: few-shot adaptation needs at least one expert to mix");
         Generator = generator;
@@ -106,7 +106,7 @@ public sealed partial class Transformer2 : IDisposable
     /// generation of the §9.1 chat (system = <see cref="SystemText"/>) under the base weights, label =
     /// <see cref="ClassificationCategories.Parse"/> of <see cref="Transformer2Options.Categories"/>.
     /// Classifier: the same under the classification expert. Label score: the §9.4 one-prefill scores s_l, hard
-    /// label = argmax, soft α = softmax(s/τ). Few-shot: the fixed α (no model call).
+    /// label = argmax, soft α = softmax(s/τ); classifier score: the same under the classification expert. Few-shot: the fixed α (no model call).
     /// </summary>
     /// <exception cref="InvalidOperationException">No chat template, or few-shot without an α.</exception>
     public T2Dispatch Classify(string question)
@@ -117,12 +117,21 @@ public sealed partial class Transformer2 : IDisposable
             case T2Strategy.FewShot:
                 return new T2Dispatch(FewShotKey, (double[])(FewShotAlpha ?? throw new InvalidOperationException("Transformer² few-shot: no α yet; run AdaptFewShot or load an svf_mixture.json")).Clone());
             case T2Strategy.LabelScore:
+            case T2Strategy.ClassifierScore:
             {
-                Host.Clear();
-                _labelScorer ??= new LabelScorer(Generator.Model, Generator.Tokenizer);
-                var scores = _labelScorer.ScoreClassification(Template(), question, SystemText, Options.Categories);
-                double[]? alpha = Options.Dispatch == LabelDispatch.Soft ? scores.Softmax(Options.Temperature) : null;
-                return new T2Dispatch(scores.Best, alpha, Scores: scores.Scores);
+                if (Options.Strategy == T2Strategy.ClassifierScore) Install(Classifier!);
+                else Host.Clear();
+                try
+                {
+                    _labelScorer ??= new LabelScorer(Generator.Model, Generator.Tokenizer);
+                    var scores = _labelScorer.ScoreClassification(Template(), question, SystemText, Options.Categories);
+                    double[]? alpha = Options.Dispatch == LabelDispatch.Soft ? scores.Softmax(Options.Temperature) : null;
+                    return new T2Dispatch(scores.Best, alpha, Scores: scores.Scores);
+                }
+                finally
+                {
+                    Host.Clear();
+                }
             }
             default:
             {

@@ -17,9 +17,15 @@ public enum T2Strategy
 
     /// <summary>§9.3: a mask-space mixture α found once by CEM on dev shots, applied to every prompt (no per-prompt first pass).</summary>
     FewShot,
+
+    /// <summary>
+    /// §9.2 + §9.4: the label-score pass under the classification expert (for models that cannot generate the
+    /// <c>Classification: \boxed{…}</c> format, whose expert still shifts the labels' likelihoods).
+    /// </summary>
+    ClassifierScore,
 }
 
-/// <summary>How <see cref="T2Strategy.LabelScore"/> turns the label scores into weights.</summary>
+/// <summary>How <see cref="T2Strategy.LabelScore"/> and <see cref="T2Strategy.ClassifierScore"/> turn the label scores into weights.</summary>
 public enum LabelDispatch
 {
     /// <summary>The argmax label's expert (the fallback, <c>other</c> for the paper, = base weights).</summary>
@@ -35,7 +41,7 @@ public sealed record Transformer2Options
     /// <summary>The first-pass strategy.</summary>
     public T2Strategy Strategy { get; init; } = T2Strategy.Prompt;
 
-    /// <summary>Hard or soft dispatch for <see cref="T2Strategy.LabelScore"/>.</summary>
+    /// <summary>Hard or soft dispatch for <see cref="T2Strategy.LabelScore"/> and <see cref="T2Strategy.ClassifierScore"/>.</summary>
     public LabelDispatch Dispatch { get; init; } = LabelDispatch.Hard;
 
     /// <summary>τ of the soft dispatch's softmax(scores/τ) (&gt; 0).</summary>
@@ -86,7 +92,7 @@ public sealed record Transformer2Options
 /// <param name="Label">The dispatched category (one of the categories' labels, e.g. code, math, reasoning, other); for soft dispatch the argmax; for few-shot <c>few-shot</c>.</param>
 /// <param name="Alpha">Mixture coefficients when the weights are a mixture (soft dispatch: over the categories' labels; few-shot: the CEM α), else null.</param>
 /// <param name="FirstPassText">The generated first-pass answer (prompt/classifier strategies), else null.</param>
-/// <param name="Scores">The label scores (label-score strategy), else null.</param>
+/// <param name="Scores">The label scores (label-score and classifier-score strategies), else null.</param>
 public sealed record T2Dispatch(string Label, double[]? Alpha = null, string? FirstPassText = null, double[]? Scores = null);
 
 /// <summary>The result of <see cref="Transformer2.Generate"/>.</summary>

@@ -16,8 +16,8 @@ namespace ExpertMix.Cli.Demo;
 /// Methods evaluated on each domain's test set and on the cross-domain set (exact match, greedy):
 /// base; each LoRA expert alone; naive summation of all experts (runtime Σ of deltas); TIES and cat merges; the X-LoRA
 /// gate over the experts; each SVF expert alone; Transformer² with the domains as categories (<see cref="DemoTransformer2"/>):
-/// prompt (the base classifies in the chat), label-score (the base's likelihood of each label), classifier (an SVF
-/// classification expert trained on the training questions' domains) and few-shot (CEM over the SVF experts' mixture,
+/// prompt (the base classifies in the chat), label-score (the base's likelihood of each label), classifier-score (the
+/// labels' likelihood under an SVF classification expert trained on the training questions' domains) and few-shot (CEM over the SVF experts' mixture,
 /// shots from the set's dev split). The dispatch of the classifying strategies is recorded per set (<see cref="DemoDispatch"/>).
 /// </summary>
 internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
@@ -109,7 +109,7 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
             {
                 ("t2:prompt", ["--t2", "prompt", "--first-pass-tokens", firstPass]),
                 ("t2:label-score", ["--t2", "label-score"]),
-                ("t2:classifier", ["--t2", "classifier", "--classifier", classifier!, "--first-pass-tokens", firstPass]),
+                ("t2:classifier-score", ["--t2", "classifier-score", "--classifier", classifier!]),
             })
             {
                 rows.Add(Timed($"evaluate {name}", () => Evaluate(name, model, sets, [.. extra, .. t2], perplexity: false, dispatch: dispatch)));
@@ -128,17 +128,18 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
     }
 
     /// <summary>
-    /// The §9.2 classification expert, trained cheaply: <c>svf train --mode sft</c> (the SVF experts' recipe) on the chat
-    /// "system text, question → Classification: \boxed{domain}" of every domain's training questions.
+    /// The §9.2 classification expert, trained cheaply: <c>svf train --mode sft</c> (the SVF experts' steps, batch 8, lr 0.3) on
+    /// "classification chat + Classification: \boxed{" → "domain}" for every domain's training question.
     /// </summary>
     private string TrainClassifier(string model, ClassificationCategories categories, IReadOnlyList<string> domains)
     {
         string data = Path.Combine(Work, "data", DemoTransformer2.ClassifierDataFile);
-        DemoTransformer2.WriteClassifierData(categories, domains.ToDictionary(d => d, d => Data(d, DemoSplit.Train)), data);
+        DemoTransformer2.WriteClassifierData(categories, domains.ToDictionary(d => d, d => Data(d, DemoSplit.Train)), ChatTemplate.FromDirectory(model)!,
+            Models.Tokenization.Tokenizer.FromDirectory(model), data);
         string run = Path.Combine(Work, "svf", "classifier");
         var steps = options.Recipe.SvfSteps;
         Verb("SVF classification expert", steps, ["svf", "train", "--model", model, "--data", data, "--task", "sft", "--mode", "sft", "--out", run,
-            "--iterations", Inv(steps), "--batch", "16", "--lr", "0.05", "--targets", "all", "--max-length", "256", "--seed", options.Seed.ToString(CultureInfo.InvariantCulture), "--json"]);
+            "--iterations", Inv(steps), "--batch", "8", "--lr", "0.3", "--targets", "all", "--max-length", "256", "--seed", options.Seed.ToString(CultureInfo.InvariantCulture), "--json"]);
         AddCurve("svf:classifier", Path.Combine(run, "metrics.jsonl"));
         return Path.Combine(run, "expert");
     }

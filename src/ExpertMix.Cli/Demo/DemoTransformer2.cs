@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using ExpertMix.Adapters;
 using ExpertMix.Adapters.Adaptation;
+using ExpertMix.Models.Chat;
+using ExpertMix.Models.Tokenization;
 using ExpertMix.Tensors.IO;
 
 namespace ExpertMix.Cli.Demo;
@@ -13,7 +15,8 @@ namespace ExpertMix.Cli.Demo;
 /// domains become <c>--label</c> categories (fallback <c>other</c> = base weights), the classification chat uses the
 /// one-line <see cref="SystemText"/> instead of the generated multi-line prompt (the demo base has 256 byte positions),
 /// and the classification expert is an SVF expert trained with <c>svf train --mode sft</c> on
-/// <see cref="WriteClassifierData"/>'s rows.
+/// <see cref="WriteClassifierData"/>'s rows and used by the classifier-score strategy (label scores under the expert:
+/// the tiny base never learns to write the <c>Classification: \boxed{…}</c> format itself).
 /// </summary>
 internal static class DemoTransformer2
 {
@@ -24,7 +27,7 @@ internal static class DemoTransformer2
     /// The demo base's chat template: BOS, each system/user message followed by a newline, the assistant's content followed
     /// by EOS; the generation prompt adds nothing. Byte-cheap, so the classification chat fits 256 positions.
     /// </summary>
-    public const string ChatTemplate =
+    public const string BaseChatTemplate =
         "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'assistant' %}{{ message['content'] }}{{ eos_token }}"
         + "{% else %}{{ message['content'] }}\n{% endif %}{% endfor %}";
 
@@ -63,9 +66,6 @@ internal static class DemoTransformer2
         return $"Classify the question: {string.Join(", ", categories.ExpertLabels)} or {categories.Fallback}.";
     }
 
-    /// <summary>The completion the classification expert learns for <paramref name="label"/>: <c>Classification: \boxed{label}</c>.</summary>
-    public static string Answer(string label) => ClassificationPrompt.AssistantPrefill + label + ClassificationPrompt.LabelClosing;
-
     /// <summary>
     /// The <c>--label</c>, <c>--experts</c> and <c>--classification-system</c> arguments shared by every Transformer² row.
     /// </summary>
@@ -81,15 +81,19 @@ internal static class DemoTransformer2
 
     /// <summary>
     /// Writes the classification expert's training rows to <paramref name="path"/>: for every training question of every
-    /// category (the <c>prompt</c> of each row of <paramref name="trainFiles"/>[label]) a messages row [system =
-    /// <see cref="SystemText"/>, user = the prompt, assistant = <see cref="Answer"/>(label)], the same chat the first pass
-    /// renders. Returns the number of rows.
+    /// category (the <c>prompt</c> of each row of <paramref name="trainFiles"/>[label]) a prompt/completion row whose
+    /// prompt is the first pass's classification chat prefilled with <c>Classification: \boxed{</c>
+    /// (<see cref="ClassificationPrompt.Render"/> with <see cref="SystemText"/>; the template's BOS is dropped when the
+    /// tokenizer adds its own, so the tokens equal <see cref="ClassificationPrompt.Encode"/>'s) and whose completion is
+    /// <c>label}</c>: the loss falls on exactly the tokens the classifier-score first pass scores. Returns the number of rows.
     /// </summary>
     /// <exception cref="InvalidDataException">A training row has no "prompt" string (names file and line).</exception>
-    public static int WriteClassifierData(ClassificationCategories categories, IReadOnlyDictionary<string, string> trainFiles, string path)
+    public static int WriteClassifierData(ClassificationCategories categories, IReadOnlyDictionary<string, string> trainFiles, ChatTemplate template, Tokenizer tokenizer, string path)
     {
         ArgumentNullException.ThrowIfNull(categories);
         ArgumentNullException.ThrowIfNull(trainFiles);
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(tokenizer);
         string system = SystemText(categories);
         var text = new StringBuilder();
         int rows = 0;
@@ -97,16 +101,13 @@ internal static class DemoTransformer2
         {
             foreach (var (row, where) in JsonLinesFile.Read(trainFiles[label]))
             {
-                string prompt = row.TryGetProperty("prompt", out var p) && p.ValueKind == JsonValueKind.String
+                string question = row.TryGetProperty("prompt", out var p) && p.ValueKind == JsonValueKind.String
                     ? p.GetString()!
                     : throw new InvalidDataException($"{where}: expected a \"prompt\" string");
-                var messages = new[]
-                {
-                    new Dictionary<string, string> { ["role"] = "system", ["content"] = system },
-                    new Dictionary<string, string> { ["role"] = "user", ["content"] = prompt },
-                    new Dictionary<string, string> { ["role"] = "assistant", ["content"] = Answer(label) },
-                };
-                text.Append(CliJson.Serialize(new Dictionary<string, object> { ["messages"] = messages })).Append('\n');
+                string prompt = ClassificationPrompt.Render(template, question, ClassificationPrompt.AssistantPrefill, system);
+                if (tokenizer.AddsBos && template.BosToken is { Length: > 0 } bos && prompt.StartsWith(bos, StringComparison.Ordinal)) prompt = prompt[bos.Length..];
+                var output = new Dictionary<string, string> { ["prompt"] = prompt, ["completion"] = label + ClassificationPrompt.LabelClosing };
+                text.Append(CliJson.Serialize(output)).Append('\n');
                 rows++;
             }
         }

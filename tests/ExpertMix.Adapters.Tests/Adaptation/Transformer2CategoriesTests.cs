@@ -67,6 +67,27 @@ public sealed class Transformer2CategoriesTests(TinyChatModelFixture fixture) : 
         Assert.NotEqual(paper.Scores, direct.Scores);
     }
 
+    [Fact]
+    public void Classifier_score_scores_the_labels_under_the_classification_expert_and_restores_the_base()
+    {
+        var (model, t2, template) = Runtime(new Transformer2Options { Strategy = T2Strategy.ClassifierScore });
+        using var m = model;
+        using var rt = t2;
+        var baseLogits = LoraFixtures.Logits(model, Ids);
+        var d = t2.Classify(Question);
+        Assert.Equal(baseLogits, LoraFixtures.Logits(model, Ids));
+        var scorer = new LabelScorer(model, t2.Generator.Tokenizer);
+        var plain = scorer.ScoreClassification(template, Question, categories: Domains);
+        t2.Host.ApplyMixture([t2.Classifier!], [1.0]);
+        var under = scorer.ScoreClassification(template, Question, categories: Domains);
+        t2.Host.Clear();
+        Assert.Equal(under.Scores, d.Scores);
+        Assert.Equal(under.Best, d.Label);
+        Assert.NotEqual(plain.Scores, d.Scores);
+        var e = Assert.Throws<ArgumentException>(() => new Transformer2(t2.Generator, t2.Host, new Dictionary<string, SvfExpert>(), t2.Options));
+        Assert.Contains("classification expert", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(T2Strategy.Prompt)]
     [InlineData(T2Strategy.Classifier)]

@@ -40,27 +40,27 @@ public sealed class DemoTransformer2Tests : IDisposable
     }
 
     [Fact]
-    public void The_classifier_learns_exactly_the_label_after_the_first_pass_chat()
+    public void The_classifier_learns_exactly_the_scored_label_after_the_first_pass_chat()
     {
         var world = DemoWorld.Build(DemoWorldOptions.Quick);
         DemoWorldWriter.Write(world, _dir);
-        ByteTokenizerJson.WriteWithBosEos(_dir, DemoTransformer2.ChatTemplate);
+        ByteTokenizerJson.WriteWithBosEos(_dir, DemoTransformer2.BaseChatTemplate);
         var tokenizer = Tokenizer.FromDirectory(_dir);
         var template = ChatTemplate.FromDirectory(_dir)!;
         var c = DemoTransformer2.Categories(["chemistry", "biology"], out _)!;
         string path = Path.Combine(_dir, DemoTransformer2.ClassifierDataFile);
-        int rows = DemoTransformer2.WriteClassifierData(c, c.ExpertLabels.ToDictionary(d => d, d => Path.Combine(_dir, DemoWorldWriter.FileName(d, DemoSplit.Train))), path);
+        int rows = DemoTransformer2.WriteClassifierData(c, c.ExpertLabels.ToDictionary(d => d, d => Path.Combine(_dir, DemoWorldWriter.FileName(d, DemoSplit.Train))), template, tokenizer, path);
         Assert.Equal(world.Domain("chemistry").Train.Count + world.Domain("biology").Train.Count, rows);
 
-        var data = TrainingData.Load([path], tokenizer, new DataOptions { MaxLength = 256 }, ValidationSize.None, 1);
+        var data = TrainingData.Load([path], tokenizer, new DataOptions { MaxLength = 256, Eos = EosPolicy.None }, ValidationSize.None, 1);
         var question = world.Domain("biology").Train[0];
-        string system = DemoTransformer2.SystemText(c);
-        var firstPass = ClassificationPrompt.Encode(tokenizer, template, question.Prompt, system: system);
-        var example = data.Train.Single(e => e.InputIds.Take(firstPass.Count).SequenceEqual(firstPass));
+        // The label-score pass scores "label}" after exactly these tokens.
+        var prefix = ClassificationPrompt.Encode(tokenizer, template, question.Prompt, ClassificationPrompt.AssistantPrefill, DemoTransformer2.SystemText(c));
+        var example = data.Train.Single(e => e.InputIds.Take(prefix.Count).SequenceEqual(prefix) && e.InputIds.Length > prefix.Count);
         Assert.Equal(ByteTokenizerJson.BosId, example.InputIds[0]);
-        Assert.Equal(firstPass.Count + example.TrainedIds().Length, example.InputIds.Length);    // the loss covers exactly what follows the prompt
-        Assert.Equal("Classification: \\boxed{biology}</s>", tokenizer.Decode(example.TrainedIds(), SkipSpecial.No));
-        Assert.Equal("biology", c.Parse(tokenizer.Decode(example.TrainedIds(), SkipSpecial.Yes)));
+        Assert.Equal(1, example.InputIds.Count(id => id == ByteTokenizerJson.BosId));
+        Assert.Equal(prefix.Count + example.TrainedIds().Length, example.InputIds.Length);    // the loss covers exactly what follows the prefill
+        Assert.Equal("biology}", tokenizer.Decode(example.TrainedIds(), SkipSpecial.No));
         Assert.True(data.Train.Max(e => e.InputIds.Length) <= 256);
     }
 

@@ -17,6 +17,7 @@ internal sealed class T2Options
         ["prompt"] = T2Strategy.Prompt,
         ["classifier"] = T2Strategy.Classifier,
         ["label-score"] = T2Strategy.LabelScore,
+        ["classifier-score"] = T2Strategy.ClassifierScore,
         ["few-shot"] = T2Strategy.FewShot,
     };
 
@@ -25,7 +26,7 @@ internal sealed class T2Options
     {
         Strategy = new Option<string?>(strategyName)
         {
-            Description = "Transformer² first pass: prompt (§9.1), classifier (§9.2, needs --classifier), label-score (§9.4, one prefill) or few-shot (§9.3 CEM).",
+            Description = "Transformer² first pass: prompt (§9.1), classifier (§9.2, needs --classifier), label-score (§9.4, one prefill), classifier-score (§9.4 under the --classifier expert) or few-shot (§9.3 CEM).",
             DefaultValueFactory = _ => enabledByDefault ? "prompt" : null,
         };
         Strategy.AcceptOnlyFromAmong([.. Strategies.Keys]);
@@ -48,7 +49,7 @@ internal sealed class T2Options
 
     public Option<string?> Classifier { get; } = new("--classifier") { Description = "The SVF classification expert of the classifier strategy." };
 
-    public Option<string> Dispatch { get; } = new("--dispatch") { Description = "label-score: hard (argmax expert) or soft (softmax(scores/τ) mask-space mixture).", DefaultValueFactory = _ => "hard" };
+    public Option<string> Dispatch { get; } = new("--dispatch") { Description = "label-score, classifier-score: hard (argmax expert) or soft (softmax(scores/τ) mask-space mixture).", DefaultValueFactory = _ => "hard" };
 
     public Option<double> Temperature { get; } = new("--temperature-dispatch") { Description = "τ of the soft dispatch.", DefaultValueFactory = _ => 1.0 };
 
@@ -212,8 +213,8 @@ internal sealed record T2Args(string StrategyName, Transformer2Options Options, 
     public Transformer2 Build(ModelArgs model, PromptFormat format)
     {
         if (model.Svf is not null) throw new UserErrorException("--svf cannot be combined with a Transformer² strategy (the runtime installs its experts itself)");
-        if (Options.Strategy != T2Strategy.FewShot && Experts.Count == 0 && Options.Strategy != T2Strategy.Classifier) throw new UserErrorException("--experts is required (e.g. math=DIR,code=DIR)");
-        if (Options.Strategy == T2Strategy.Classifier && Classifier is null) throw new UserErrorException("--strategy classifier needs --classifier DIR");
+        if (Options.Strategy is not (T2Strategy.FewShot or T2Strategy.Classifier or T2Strategy.ClassifierScore) && Experts.Count == 0) throw new UserErrorException("--experts is required (e.g. math=DIR,code=DIR)");
+        if (Options.Strategy is T2Strategy.Classifier or T2Strategy.ClassifierScore && Classifier is null) throw new UserErrorException($"--strategy {StrategyName} needs --classifier DIR");
         var generator = model.LoadGenerator();
         var loaded = new List<SvfExpert>();
         SvfBasis? basis = null;
