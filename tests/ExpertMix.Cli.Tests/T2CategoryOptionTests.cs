@@ -18,13 +18,24 @@ public sealed class T2CategoryOptionTests(SvfCliFixture fx) : IClassFixture<SvfC
         return JsonDocument.Parse(stdout).RootElement;
     }
 
-    [Fact]
-    public void Generate_scores_and_dispatches_the_user_labels()
+    [Theory]
+    [InlineData("label-score")]
+    [InlineData("classifier-score")]
+    public void Generate_scores_and_dispatches_the_user_labels(string strategy)
     {
-        var r = Run(["t2", "generate", "--model", fx.Model, .. Categories, "--strategy", "label-score", "--prompt", "What is the symbol of Sodium?", "--max-new-tokens", "2", "--json"]);
+        var r = Run(["t2", "generate", "--model", fx.Model, .. Categories, "--strategy", strategy, "--classifier", fx.Expert("cls"),
+            "--prompt", "What is the symbol of Sodium?", "--max-new-tokens", "2", "--json"]);
         var scores = r.GetProperty("label_scores").EnumerateArray().Select(s => s.GetDouble()).ToList();
         Assert.Equal(3, scores.Count);
         Assert.Equal(Labels[scores.IndexOf(scores.Max())], r.GetProperty("dispatch").GetString());
+    }
+
+    [Fact]
+    public void Classifier_score_without_a_classifier_is_a_clear_error()
+    {
+        var (code, _, stderr) = CliRunner.Run(["t2", "generate", "--model", fx.Model, .. Categories, "--strategy", "classifier-score", "--prompt", "x"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--strategy classifier-score needs --classifier DIR", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -114,8 +114,8 @@ internal static class DemoHtml
         Section(sb, "dispatch", "Transformer² dispatch");
         Note(sb, "Where each first pass sent the test questions: rows are evaluation sets, columns the label it chose (a domain's SVF expert, "
             + "or other = the base weights). prompt = the base model classifies in a chat and its \\boxed{…} answer is parsed; label-score = "
-            + "the base model's likelihood of each label after \"Classification: \\boxed{\"; classifier = the same chat under an SVF "
-            + "classification expert trained on the training questions' domains. Accuracy counts the domain sets' questions sent to their own "
+            + "the base model's likelihood of each label after \"Classification: \\boxed{\"; classifier-score = the same likelihoods under an "
+            + "SVF classification expert trained on the training questions' domains. Accuracy counts the domain sets' questions sent to their own "
             + "domain (the cross-domain set has no single true label), with the Wilson 95% interval.");
         foreach (var d in dispatchers)
         {
