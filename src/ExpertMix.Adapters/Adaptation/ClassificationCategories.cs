@@ -147,7 +147,7 @@ public sealed partial class ClassificationCategories
         return Labels.Count - 1;
     }
 
-    /// <summary>"l₁, l₂ and fallback" for messages.</summary>
+    /// <summary>The labels joined by ", " (the fallback last), for messages.</summary>
     public override string ToString() => string.Join(", ", Labels);
 
     private static void CheckLabel(string? label)
