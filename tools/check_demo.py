@@ -1,4 +1,5 @@
-"""CI check of `expertmix demo --quick`: the report exists and X-LoRA beats the base model on the cross-domain set.
+"""CI check of `expertmix demo --quick`: the report exists, X-LoRA beats the base model on the cross-domain set, and
+every Transformer² strategy has a results row (the classifying ones a dispatch matrix).
 
 "Beats" = a lower cross-domain perplexity and an exact-match accuracy that is not lower.
 Usage: python3 tools/check_demo.py REPORT_DIR
@@ -21,4 +22,13 @@ print(f"cross-domain ({cross}): base {base['correct']}/{base['total']} ppl {base
       f"xlora {xlora['correct']}/{xlora['total']} ppl {xlora['perplexity']:.2f}; total {results['total_seconds']:.1f} s")
 assert xlora["perplexity"] < base["perplexity"], "X-LoRA's cross-domain perplexity is not below the base model's"
 assert xlora["correct"] >= base["correct"], "X-LoRA answers fewer cross-domain questions than the base model"
+
+methods = {r["method"] for r in results["rows"]}
+for t2 in ("t2:prompt", "t2:label-score", "t2:classifier-score", "t2:few-shot"):
+    assert t2 in methods, f"the Transformer² row {t2} is missing"
+dispatch = {d["method"]: d for d in results.get("dispatch", [])}
+for t2 in ("t2:prompt", "t2:label-score", "t2:classifier-score"):
+    d = dispatch.get(t2)
+    assert d is not None and d["total"] > 0, f"no dispatch matrix for {t2}"
+    print(f"{t2}: dispatch accuracy {d['correct']}/{d['total']}")
 print("demo check passed")

@@ -1,5 +1,4 @@
 // Transformer² §9.1: the first-pass classification prompt (exact bytes), its \boxed{…} parser and the chat it is sent in.
-using System.Text.RegularExpressions;
 using ExpertMix.Models.Chat;
 using ExpertMix.Models.Tokenization;
 
@@ -8,10 +7,10 @@ namespace ExpertMix.Adapters.Adaptation;
 /// <summary>How <see cref="ClassificationPrompt.Parse"/> maps the boxed capture to a label.</summary>
 public enum LabelParsing
 {
-    /// <summary>The reference: the capture must be exactly <c>code</c>, <c>math</c> or <c>reasoning</c> (case-sensitive), else <c>other</c>.</summary>
+    /// <summary>The reference: the capture must be exactly an expert label (paper: <c>code</c>, <c>math</c> or <c>reasoning</c>; case-sensitive), else the fallback (<c>other</c>).</summary>
     Faithful,
 
-    /// <summary><c>--lenient-labels</c>: the capture is trimmed and lower-cased (invariant culture) before the faithful rule.</summary>
+    /// <summary><c>--lenient-labels</c>: the capture is trimmed and lower-cased (invariant culture) and matched against the lower-cased labels.</summary>
     Lenient,
 }
 
@@ -19,9 +18,9 @@ public enum LabelParsing
 /// The Transformer² prompt strategy's first pass (spec §9.1): system = <see cref="SystemPrompt"/>, user = the raw
 /// question (first present field of <c>problem</c>, <c>question</c>, <c>instruction</c>), rendered with the model's chat
 /// template; the generated answer is parsed by <see cref="Parse"/>. Expert map: code → MBPP expert, math → GSM8K
-/// expert, reasoning → ARC-Easy expert, other → the base weights.
+/// expert, reasoning → ARC-Easy expert, other → the base weights. User categories: <see cref="ClassificationCategories"/>.
 /// </summary>
-public static partial class ClassificationPrompt
+public static class ClassificationPrompt
 {
     /// <summary>Label of programming questions.</summary>
     public const string Code = "code";
@@ -65,26 +64,19 @@ public static partial class ClassificationPrompt
         "    Classification: \\boxed{category}\n" +
         "    ";
 
-    /// <summary>The four labels in dispatch order: code, math, reasoning, other.</summary>
-    public static IReadOnlyList<string> Labels { get; } = [Code, Math, Reasoning, Other];
+    /// <summary>The paper's four labels in dispatch order: code, math, reasoning, other (<see cref="ClassificationCategories.Paper"/>).</summary>
+    public static IReadOnlyList<string> Labels => ClassificationCategories.Paper.Labels;
 
     /// <summary>The record fields searched for the question, in order: problem, question, instruction.</summary>
     public static IReadOnlyList<string> QuestionFields { get; } = ["problem", "question", "instruction"];
 
     /// <summary>
-    /// The label of a first-pass answer: the capture c of the first match of <c>\\boxed\{([^}]*)\}</c> (a backslash,
-    /// <c>boxed{</c>, no closing brace inside, <c>}</c>); c' = c (faithful) or lower(trim(c)) (lenient); the label is c'
-    /// when c' ∈ {code, math, reasoning}, else <c>other</c> (also when nothing matches).
+    /// The label of a first-pass answer under the paper's categories (<see cref="ClassificationCategories.Parse"/> of
+    /// <see cref="ClassificationCategories.Paper"/>): the capture c of the first match of <c>\\boxed\{([^}]*)\}</c>;
+    /// c' = c (faithful) or lower(trim(c)) (lenient); the label is c' when c' ∈ {code, math, reasoning}, else <c>other</c>
+    /// (also when nothing matches).
     /// </summary>
-    public static string Parse(string output, LabelParsing parsing = LabelParsing.Faithful)
-    {
-        ArgumentNullException.ThrowIfNull(output);
-        var m = BoxedPattern().Match(output);
-        if (!m.Success) return Other;
-        string c = m.Groups[1].Value;
-        if (parsing == LabelParsing.Lenient) c = c.Trim().ToLowerInvariant();
-        return c is Code or Math or Reasoning ? c : Other;
-    }
+    public static string Parse(string output, LabelParsing parsing = LabelParsing.Faithful) => ClassificationCategories.Paper.Parse(output, parsing);
 
     /// <summary>The question of a data record: the value of the first present (non-null) field of <see cref="QuestionFields"/>.</summary>
     /// <exception cref="ArgumentException">The record has none of the fields (the message lists its keys).</exception>
@@ -133,7 +125,4 @@ public static partial class ClassificationPrompt
         ArgumentNullException.ThrowIfNull(tokenizer);
         return tokenizer.Encode(Render(template, question, assistantPrefill, system), SpecialTokens.None);
     }
-
-    [GeneratedRegex(@"\\boxed\{([^}]*)\}", RegexOptions.CultureInvariant)]
-    private static partial Regex BoxedPattern();
 }

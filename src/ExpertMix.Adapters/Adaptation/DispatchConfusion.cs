@@ -2,16 +2,21 @@
 namespace ExpertMix.Adapters.Adaptation;
 
 /// <summary>
-/// Counts first-pass dispatches: row = the true category of the example, column = the dispatched label among
-/// code, math, reasoning, other (anything else counts as other). Rows appear in first-seen order.
+/// Counts first-pass dispatches: row = the true category of the example (any name), column = the dispatched label
+/// among the categories' <see cref="ClassificationCategories.Labels"/> (paper: code, math, reasoning, other; anything
+/// else counts as the fallback). Rows appear in first-seen order.
 /// </summary>
-public sealed class DispatchConfusion
+/// <param name="categories">The columns' categories; null = <see cref="ClassificationCategories.Paper"/>.</param>
+public sealed class DispatchConfusion(ClassificationCategories? categories = null)
 {
     private readonly Dictionary<string, int[]> _counts = new(StringComparer.Ordinal);
     private readonly List<string> _rows = [];
 
-    /// <summary>The columns: code, math, reasoning, other.</summary>
-    public static IReadOnlyList<string> Columns => ClassificationPrompt.Labels;
+    /// <summary>The categories of the columns.</summary>
+    public ClassificationCategories Categories { get; } = categories ?? ClassificationCategories.Paper;
+
+    /// <summary>The columns: the categories' labels, the fallback last.</summary>
+    public IReadOnlyList<string> Columns => Categories.Labels;
 
     /// <summary>The true categories seen, in first-seen order.</summary>
     public IReadOnlyList<string> Rows => _rows;
@@ -22,7 +27,7 @@ public sealed class DispatchConfusion
     /// <summary>Examples counted.</summary>
     public int Total => _counts.Values.Sum(c => c.Sum());
 
-    /// <summary>Fraction of examples whose dispatch equals their true category (NaN when empty).</summary>
+    /// <summary>Fraction of all counted examples whose dispatch equals their true category; rows that are no label count as misses (NaN when empty).</summary>
     public double Accuracy
     {
         get
@@ -30,8 +35,7 @@ public sealed class DispatchConfusion
             int hit = 0;
             foreach (var (row, c) in _counts)
             {
-                int col = IndexOf(row);
-                if (ClassificationPrompt.Labels.Contains(row)) hit += c[col];
+                if (Columns.Contains(row)) hit += c[Categories.IndexOf(row)];
             }
             return Total == 0 ? double.NaN : hit / (double)Total;
         }
@@ -48,10 +52,10 @@ public sealed class DispatchConfusion
             _counts[trueCategory] = c;
             _rows.Add(trueCategory);
         }
-        c[IndexOf(dispatched)]++;
+        c[Categories.IndexOf(dispatched)]++;
     }
 
-    /// <summary>The category of an evaluation task: gsm8k → math, arc/arc-challenge → reasoning, mbpp/humaneval → code, else other.</summary>
+    /// <summary>The paper category of an evaluation task: gsm8k → math, arc/arc-challenge → reasoning, mbpp/humaneval → code, else other.</summary>
     public static string CategoryOfTask(string taskName)
     {
         ArgumentNullException.ThrowIfNull(taskName);
@@ -67,10 +71,4 @@ public sealed class DispatchConfusion
     /// <summary>rows → {column → count}, for JSON reports.</summary>
     public Dictionary<string, Dictionary<string, int>> ToDictionary() =>
         _rows.ToDictionary(r => r, r => Columns.Select((col, i) => (col, i)).ToDictionary(x => x.col, x => _counts[r][x.i]), StringComparer.Ordinal);
-
-    private static int IndexOf(string label)
-    {
-        int i = ClassificationPrompt.Labels.ToList().IndexOf(label);
-        return i < 0 ? ClassificationPrompt.Labels.Count - 1 : i;
-    }
 }

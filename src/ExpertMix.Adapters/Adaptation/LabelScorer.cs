@@ -66,13 +66,17 @@ public sealed class LabelScorer(ICausalLm model, Tokenizer tokenizer)
 
     /// <summary>
     /// The §9.4 first pass for <paramref name="question"/>: the classification chat (<see cref="ClassificationPrompt.Render"/>)
-    /// with the assistant turn prefilled with <see cref="ClassificationPrompt.AssistantPrefill"/>, each of
-    /// <see cref="ClassificationPrompt.Labels"/> scored with the closing <c>}</c>; no special tokens are added (the
-    /// template writes BOS). <paramref name="system"/> replaces the reference system text (null = the reference).
+    /// with the assistant turn prefilled with <see cref="ClassificationPrompt.AssistantPrefill"/>, each of the
+    /// <paramref name="categories"/>' <see cref="ClassificationCategories.Labels"/> (default <see cref="ClassificationCategories.Paper"/>:
+    /// code, math, reasoning, other) scored with the closing <c>}</c>; no special tokens are added (the template writes
+    /// BOS). The system text is <paramref name="system"/> when given, else the categories' <see cref="ClassificationCategories.SystemPrompt"/>.
     /// </summary>
-    public LabelScores ScoreClassification(ChatTemplate template, string question, string? system = null) =>
-        Score(ClassificationPrompt.Render(template, question, ClassificationPrompt.AssistantPrefill, system), ClassificationPrompt.Labels,
+    public LabelScores ScoreClassification(ChatTemplate template, string question, string? system = null, ClassificationCategories? categories = null)
+    {
+        var c = categories ?? ClassificationCategories.Paper;
+        return Score(ClassificationPrompt.Render(template, question, ClassificationPrompt.AssistantPrefill, system ?? c.SystemPrompt), c.Labels,
             SpecialTokens.None, ClassificationPrompt.LabelClosing);
+    }
 
     /// <summary>Scores each of <paramref name="labels"/> + <paramref name="closing"/> as the continuation of <paramref name="prefix"/> (see the class remarks).</summary>
     /// <exception cref="ArgumentException">No labels, an empty prefix or label, a continuation that shares no token with the prefix's

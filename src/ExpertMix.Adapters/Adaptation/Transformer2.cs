@@ -10,13 +10,14 @@ namespace ExpertMix.Adapters.Adaptation;
 
 /// <summary>
 /// The Transformer² runtime over one model: an <see cref="SvfHost"/> on the model's SVF targets and an expert map
-/// code → z_code, math → z_math, reasoning → z_reasoning; <c>other</c> (and any category without an expert) always
+/// from the expert categories of <see cref="Transformer2Options.Categories"/> (paper: code → z_code, math → z_math,
+/// reasoning → z_reasoning) to SVF experts; the fallback (<c>other</c>; also any category without an expert) always
 /// dispatches to the exact base weights (<see cref="SvfHost.Clear"/>), never to the last loaded expert. Experts are
 /// installed as fixed masks z = max_mult·sigmoid(p) (no gradient path), so trainable experts can be dispatched too. Per prompt:
 /// <list type="number">
 /// <item>first pass (<see cref="Classify"/>) under the strategy's weights (<see cref="T2Strategy"/>);</item>
 /// <item>recompose: hard dispatch installs one expert, soft dispatch the mask-space mixture
-/// z'_m = Σ_l α_l·z_{l,m} with z_other = max_mult (a constant vector, alone the base weights), few-shot the CEM α;</item>
+/// z'_m = Σ_l α_l·z_{l,m} with z_fallback = max_mult (a constant vector, alone the base weights), few-shot the CEM α;</item>
 /// <item>second pass: greedy or sampled generation with the task's own prompt (<see cref="Generate"/>, or
 /// <see cref="EvalHarness"/> through <see cref="AsFirstPass"/>, which times the two passes separately).</item>
 /// </list>
@@ -33,22 +34,24 @@ public sealed partial class Transformer2 : IDisposable
 
     /// <summary>
     /// A runtime over <paramref name="generator"/>'s model with <paramref name="host"/> already attached to it.
-    /// <paramref name="experts"/> maps code / math / reasoning to experts of the host's basis; <paramref name="classifier"/>
-    /// is the §9.2 classification expert (required by <see cref="T2Strategy.Classifier"/>).
+    /// <paramref name="experts"/> maps expert categories of <see cref="Transformer2Options.Categories"/> (paper: code /
+    /// math / reasoning) to experts of the host's basis; <paramref name="classifier"/> is the §9.2 classification expert
+    /// (required by <see cref="T2Strategy.Classifier"/> and <see cref="T2Strategy.ClassifierScore"/>).
     /// </summary>
-    /// <exception cref="ArgumentException">An unknown category, an <c>other</c> entry, an expert of another basis, a missing classifier, or few-shot without experts.</exception>
+    /// <exception cref="ArgumentException">An unknown category, a fallback entry, an expert of another basis, a missing classifier, or few-shot without experts.</exception>
     public Transformer2(Generator generator, SvfHost host, IReadOnlyDictionary<string, SvfExpert> experts, Transformer2Options? options = null, SvfExpert? classifier = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(experts);
         Options = (options ?? new Transformer2Options()).Validate();
+        var categories = Options.Categories;
         foreach (var (label, expert) in experts)
         {
-            if (label == ClassificationPrompt.Other) throw new ArgumentException("Transformer²: 'other' always dispatches to the base weights; do not map an expert to it");
-            if (label is not (ClassificationPrompt.Code or ClassificationPrompt.Math or ClassificationPrompt.Reasoning))
+            if (label == categories.Fallback) throw new ArgumentException($"Transformer²: '{label}' always dispatches to the base weights; do not map an expert to it");
+            if (!categories.ExpertLabels.Contains(label))
             {
-                throw new ArgumentException($"Transformer²: unknown category '{label}'; the expert map takes code, math and reasoning");
+                throw new ArgumentException($"Transformer²: unknown category '{label}'; the expert map takes {string.Join(", ", categories.ExpertLabels)}");
             }
             try
             {
@@ -59,16 +62,16 @@ public sealed partial class Transformer2 : IDisposable
                 throw new ArgumentException($"Transformer²: the {label} expert: {e.Message}", e);
             }
         }
-        if (Options.Strategy == T2Strategy.Classifier && classifier is null) throw new ArgumentException("Transformer²: the classifier strategy needs a classification expert (--classifier DIR)");
+        if (Options.Strategy is T2Strategy.Classifier or T2Strategy.ClassifierScore && classifier is null) throw new ArgumentException("Transformer²: the classifier strategy needs a classification expert (--classifier DIR)");
         classifier?.CheckFits(host.Basis);
         if (Options.Strategy == T2Strategy.FewShot && experts.Count == 0) throw new ArgumentException("Transformer²: few-shot adaptation needs at least one expert to mix");
         Generator = generator;
         Host = host;
         Experts = experts;
         Classifier = classifier;
-        MixtureLabels = [.. ClassificationPrompt.Labels.Where(experts.ContainsKey)];
+        MixtureLabels = [.. categories.ExpertLabels.Where(experts.ContainsKey)];
         float maxMult = experts.Values.FirstOrDefault()?.MaxMult ?? 1f;
-        _constant = new SvfExpert(ClassificationPrompt.Other, [], maxMult, host.Basis.BaseModel, host.Basis.Fingerprint);
+        _constant = new SvfExpert(categories.Fallback, [], maxMult, host.Basis.BaseModel, host.Basis.Fingerprint);
     }
 
     /// <summary>The generator (model, tokenizer, chat template) of both passes.</summary>
@@ -77,7 +80,7 @@ public sealed partial class Transformer2 : IDisposable
     /// <summary>The SVF host on the generator's model.</summary>
     public SvfHost Host { get; }
 
-    /// <summary>The expert map (code, math, reasoning; <c>other</c> is the base weights).</summary>
+    /// <summary>The expert map (expert category → expert; the fallback is the base weights).</summary>
     public IReadOnlyDictionary<string, SvfExpert> Experts { get; }
 
     /// <summary>The classification expert, or null.</summary>
@@ -100,9 +103,10 @@ public sealed partial class Transformer2 : IDisposable
 
     /// <summary>
     /// The first pass for <paramref name="question"/> (the weights are back to the base afterwards). Prompt: greedy
-    /// generation of the §9.1 chat under the base weights, label = <see cref="ClassificationPrompt.Parse"/>.
+    /// generation of the §9.1 chat (system = <see cref="SystemText"/>) under the base weights, label =
+    /// <see cref="ClassificationCategories.Parse"/> of <see cref="Transformer2Options.Categories"/>.
     /// Classifier: the same under the classification expert. Label score: the §9.4 one-prefill scores s_l, hard
-    /// label = argmax, soft α = softmax(s/τ). Few-shot: the fixed α (no model call).
+    /// label = argmax, soft α = softmax(s/τ); classifier score: the same under the classification expert. Few-shot: the fixed α (no model call).
     /// </summary>
     /// <exception cref="InvalidOperationException">No chat template, or few-shot without an α.</exception>
     public T2Dispatch Classify(string question)
@@ -113,12 +117,21 @@ public sealed partial class Transformer2 : IDisposable
             case T2Strategy.FewShot:
                 return new T2Dispatch(FewShotKey, (double[])(FewShotAlpha ?? throw new InvalidOperationException("Transformer² few-shot: no α yet; run AdaptFewShot or load an svf_mixture.json")).Clone());
             case T2Strategy.LabelScore:
+            case T2Strategy.ClassifierScore:
             {
-                Host.Clear();
-                _labelScorer ??= new LabelScorer(Generator.Model, Generator.Tokenizer);
-                var scores = _labelScorer.ScoreClassification(Template(), question, Options.ClassificationSystem);
-                double[]? alpha = Options.Dispatch == LabelDispatch.Soft ? scores.Softmax(Options.Temperature) : null;
-                return new T2Dispatch(scores.Best, alpha, Scores: scores.Scores);
+                if (Options.Strategy == T2Strategy.ClassifierScore) Install(Classifier!);
+                else Host.Clear();
+                try
+                {
+                    _labelScorer ??= new LabelScorer(Generator.Model, Generator.Tokenizer);
+                    var scores = _labelScorer.ScoreClassification(Template(), question, SystemText, Options.Categories);
+                    double[]? alpha = Options.Dispatch == LabelDispatch.Soft ? scores.Softmax(Options.Temperature) : null;
+                    return new T2Dispatch(scores.Best, alpha, Scores: scores.Scores);
+                }
+                finally
+                {
+                    Host.Clear();
+                }
             }
             default:
             {
@@ -126,12 +139,12 @@ public sealed partial class Transformer2 : IDisposable
                 else Host.Clear();
                 try
                 {
-                    var ids = ClassificationPrompt.Encode(Generator.Tokenizer, Template(), question, system: Options.ClassificationSystem);
+                    var ids = ClassificationPrompt.Encode(Generator.Tokenizer, Template(), question, system: SystemText);
                     int room = Generator.Model.Info.MaxPositions - ids.Count;
                     if (room < 1) throw new ArgumentException($"Transformer²: the classification prompt has {ids.Count} tokens; the model has {Generator.Model.Info.MaxPositions} positions");
                     var gen = new GenerationOptions { MaxNewTokens = Math.Min(Options.FirstPassMaxNewTokens, room), Temperature = 0f };
                     string text = Generator.Generate([ids], gen)[0].Text;
-                    return new T2Dispatch(ClassificationPrompt.Parse(text, Options.Parsing), FirstPassText: text);
+                    return new T2Dispatch(Options.Categories.Parse(text, Options.Parsing), FirstPassText: text);
                 }
                 finally
                 {
@@ -143,9 +156,9 @@ public sealed partial class Transformer2 : IDisposable
 
     /// <summary>
     /// Installs the weights of <paramref name="dispatch"/> until the result is disposed (then the base weights):
-    /// few-shot → the α-mixture of <see cref="MixtureLabels"/>' experts; soft → the mixture over code, math, reasoning,
-    /// other (a category without an expert contributes the constant z = max_mult); hard → the label's expert, or the
-    /// base weights for <c>other</c> or a category without an expert.
+    /// few-shot → the α-mixture of <see cref="MixtureLabels"/>' experts; soft → the mixture over the categories' labels
+    /// (the fallback and a category without an expert contribute the constant z = max_mult); hard → the label's expert,
+    /// or the base weights for the fallback or a category without an expert.
     /// </summary>
     public IDisposable Apply(T2Dispatch dispatch)
     {
@@ -156,7 +169,7 @@ public sealed partial class Transformer2 : IDisposable
         }
         else if (dispatch.Alpha is { } soft)
         {
-            Host.ApplyMixture([.. ClassificationPrompt.Labels.Select(l => Experts.GetValueOrDefault(l) ?? _constant)], soft);
+            Host.ApplyMixture([.. Options.Categories.Labels.Select(l => Experts.GetValueOrDefault(l) ?? _constant)], soft);
         }
         else if (Experts.TryGetValue(dispatch.Label, out var expert))
         {
@@ -230,6 +243,9 @@ public sealed partial class Transformer2 : IDisposable
         _constant.Dispose();
         basis.Dispose();
     }
+
+    /// <summary>The classification chat's system text: <see cref="Transformer2Options.ClassificationSystem"/>, else the categories' <see cref="ClassificationCategories.SystemPrompt"/>.</summary>
+    public string SystemText => Options.ClassificationSystem ?? Options.Categories.SystemPrompt;
 
     /// <summary>The generator's chat template (the classification prompt is a chat).</summary>
     internal ChatTemplate Template() => Generator.ChatTemplate

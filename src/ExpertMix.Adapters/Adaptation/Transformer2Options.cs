@@ -17,15 +17,21 @@ public enum T2Strategy
 
     /// <summary>§9.3: a mask-space mixture α found once by CEM on dev shots, applied to every prompt (no per-prompt first pass).</summary>
     FewShot,
+
+    /// <summary>
+    /// §9.2 + §9.4: the label-score pass under the classification expert (for models that cannot generate the
+    /// <c>Classification: \boxed{…}</c> format, whose expert still shifts the labels' likelihoods).
+    /// </summary>
+    ClassifierScore,
 }
 
-/// <summary>How <see cref="T2Strategy.LabelScore"/> turns the label scores into weights.</summary>
+/// <summary>How <see cref="T2Strategy.LabelScore"/> and <see cref="T2Strategy.ClassifierScore"/> turn the label scores into weights.</summary>
 public enum LabelDispatch
 {
-    /// <summary>The argmax label's expert (<c>other</c> = base weights).</summary>
+    /// <summary>The argmax label's expert (the fallback, <c>other</c> for the paper, = base weights).</summary>
     Hard,
 
-    /// <summary>α = softmax(scores/τ) over code, math, reasoning, other; mask-space mixture where <c>other</c> contributes the constant z = max_mult.</summary>
+    /// <summary>α = softmax(scores/τ) over the categories' labels (paper: code, math, reasoning, other); mask-space mixture where the fallback contributes the constant z = max_mult.</summary>
     Soft,
 }
 
@@ -35,11 +41,17 @@ public sealed record Transformer2Options
     /// <summary>The first-pass strategy.</summary>
     public T2Strategy Strategy { get; init; } = T2Strategy.Prompt;
 
-    /// <summary>Hard or soft dispatch for <see cref="T2Strategy.LabelScore"/>.</summary>
+    /// <summary>Hard or soft dispatch for <see cref="T2Strategy.LabelScore"/> and <see cref="T2Strategy.ClassifierScore"/>.</summary>
     public LabelDispatch Dispatch { get; init; } = LabelDispatch.Hard;
 
     /// <summary>τ of the soft dispatch's softmax(scores/τ) (&gt; 0).</summary>
     public double Temperature { get; init; } = 1.0;
+
+    /// <summary>
+    /// The first pass's categories: the labels parsed, scored and dispatched, and the default classification system
+    /// text (<see cref="ClassificationCategories.SystemPrompt"/>). Default the paper's code / math / reasoning / other.
+    /// </summary>
+    public ClassificationCategories Categories { get; init; } = ClassificationCategories.Paper;
 
     /// <summary>How the generated first-pass answer is parsed (§9.1 <c>--lenient-labels</c>).</summary>
     public LabelParsing Parsing { get; init; } = LabelParsing.Faithful;
@@ -49,7 +61,8 @@ public sealed record Transformer2Options
 
     /// <summary>
     /// The system text of the classification chat (prompt, classifier and label-score first passes); null = the
-    /// reference §9.1 text. For models whose positions cannot hold the reference text; not the reference strategy.
+    /// categories' generated text (for <see cref="ClassificationCategories.Paper"/> the reference §9.1 text). For models
+    /// whose positions cannot hold that text; not the reference strategy.
     /// </summary>
     public string? ClassificationSystem { get; init; }
 
@@ -66,6 +79,7 @@ public sealed record Transformer2Options
     /// <exception cref="ArgumentException">A setting is out of range (named).</exception>
     public Transformer2Options Validate()
     {
+        if (Categories is null) throw new ArgumentException("Transformer²: no classification categories");
         if (!(Temperature > 0) || double.IsInfinity(Temperature)) throw new ArgumentException($"Transformer²: temperature {Temperature} must be a finite value > 0");
         if (FirstPassMaxNewTokens < 1) throw new ArgumentException($"Transformer²: first-pass max new tokens {FirstPassMaxNewTokens} must be ≥ 1");
         Cem.Validate();
@@ -75,10 +89,10 @@ public sealed record Transformer2Options
 }
 
 /// <summary>What the first pass decided for one prompt.</summary>
-/// <param name="Label">The dispatched category (code, math, reasoning, other); for soft dispatch the argmax; for few-shot <c>few-shot</c>.</param>
-/// <param name="Alpha">Mixture coefficients when the weights are a mixture (soft dispatch: over code, math, reasoning, other; few-shot: the CEM α), else null.</param>
+/// <param name="Label">The dispatched category (one of the categories' labels, e.g. code, math, reasoning, other); for soft dispatch the argmax; for few-shot <c>few-shot</c>.</param>
+/// <param name="Alpha">Mixture coefficients when the weights are a mixture (soft dispatch: over the categories' labels; few-shot: the CEM α), else null.</param>
 /// <param name="FirstPassText">The generated first-pass answer (prompt/classifier strategies), else null.</param>
-/// <param name="Scores">The label scores (label-score strategy), else null.</param>
+/// <param name="Scores">The label scores (label-score and classifier-score strategies), else null.</param>
 public sealed record T2Dispatch(string Label, double[]? Alpha = null, string? FirstPassText = null, double[]? Scores = null);
 
 /// <summary>The result of <see cref="Transformer2.Generate"/>.</summary>

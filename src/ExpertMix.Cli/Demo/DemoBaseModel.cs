@@ -43,7 +43,8 @@ internal static class DemoBaseModel
     /// (<see cref="FullModelTrainable.InitializeNorms"/>), trains every parameter on <paramref name="world"/>'s
     /// <see cref="DemoWorld.Corpus"/> (each sentence one sequence: BOS + bytes + EOS, loss on every token) with the
     /// shared <see cref="Trainer"/>, and exports it to <paramref name="outputDirectory"/>/<see cref="ModelFolder"/>
-    /// with the byte tokenizer. Trainer checkpoints and metrics go to <paramref name="outputDirectory"/>/pretrain.
+    /// with the byte tokenizer and the chat template <see cref="DemoTransformer2.BaseChatTemplate"/> (for Transformer²'s
+    /// classification chat; training and evaluation use raw prompts). Trainer checkpoints and metrics go to <paramref name="outputDirectory"/>/pretrain.
     /// </summary>
     /// <exception cref="ArgumentException">Invalid options.</exception>
     /// <exception cref="InvalidOperationException">The output already holds a pretraining run's checkpoints.</exception>
@@ -63,7 +64,7 @@ internal static class DemoBaseModel
 
         using var model = CausalLm.BuildRandom(config, DType.F32, options.Seed);
         FullModelTrainable.InitializeNorms(model);
-        var trainable = new FullModelTrainable(model, config, ByteTokenizerJson.WriteWithBosEos);
+        var trainable = new FullModelTrainable(model, config, dir => ByteTokenizerJson.WriteWithBosEos(dir, DemoTransformer2.BaseChatTemplate));
         var trainer = new TrainerOptions
         {
             OutputDirectory = runDir, ArtifactDirectory = modelDir, MaxSteps = options.Steps, LearningRate = options.LearningRate,

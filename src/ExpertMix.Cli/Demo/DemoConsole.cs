@@ -62,6 +62,20 @@ internal static class DemoConsole
     }
 
     /// <summary>
+    /// One line per Transformer² dispatcher: "dispatch t2:S: A% [L–H] of the domain questions sent to their domain
+    /// (k/n); labels: l₁ a, l₂ b, …" with the per-label counts over every set.
+    /// </summary>
+    public static IEnumerable<string> DispatchLines(DemoResults results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        foreach (var d in results.Dispatch)
+        {
+            var perLabel = d.Labels.Select((l, i) => $"{l} {d.Rows.Sum(r => r.Counts[i]).ToString(CultureInfo.InvariantCulture)}");
+            yield return $"dispatch {d.Method}: {DemoFormat.Percent(d.Interval)} of the domain questions sent to their domain ({d.Correct.ToString(CultureInfo.InvariantCulture)}/{d.Total.ToString(CultureInfo.InvariantCulture)}); dispatched: {string.Join(", ", perLabel)}";
+        }
+    }
+
+    /// <summary>
     /// The console's JSON form, one compact object: <c>run</c>, <c>evaluation_sets</c>, <c>rows</c> (each score with its
     /// <c>interval</c> {accuracy, low, high}), <c>timings</c>, <c>total_seconds</c> and <c>report</c> (the index.html path, or
     /// null). Curves, orthogonality and the scalings heatmap are in results.json only.
@@ -95,6 +109,7 @@ internal static class DemoConsole
         });
         if (redirected) console.Profile.Width = RedirectedWidth;
         console.Write(RenderTable(results));
+        foreach (string line in DispatchLines(results)) console.WriteLine(line);
         if (files is not null) console.WriteLine($"Report: {files.Index}");
     }
 }

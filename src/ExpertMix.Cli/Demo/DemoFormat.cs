@@ -11,6 +11,10 @@ internal static class DemoFormat
     public static string Accuracy(AccuracyInterval ci) =>
         string.Create(CultureInfo.InvariantCulture, $"{ci.Accuracy * 100:0.0} [{ci.Low * 100:0.0}–{ci.High * 100:0.0}]");
 
+    /// <summary>"54.0% [44.3–63.4]": as <see cref="Accuracy"/> with the percent sign after the point estimate.</summary>
+    public static string Percent(AccuracyInterval ci) =>
+        string.Create(CultureInfo.InvariantCulture, $"{ci.Accuracy * 100:0.0}% [{ci.Low * 100:0.0}–{ci.High * 100:0.0}]");
+
     /// <summary>Perplexity with two decimals below 1000, else rounded to an integer.</summary>
     public static string Perplexity(double p) => p.ToString(p < 1000 ? "0.00" : "0", CultureInfo.InvariantCulture);
 

@@ -42,6 +42,7 @@ internal static class DemoHtml
             + $"The numbers are also in <a href=\"{DemoReportWriter.ResultsJsonFile}\">{DemoReportWriter.ResultsJsonFile}</a>.");
         Run(sb, results);
         Results(sb, results);
+        if (results.Dispatch.Count > 0) Dispatch(sb, results.Dispatch);
         if (results.Scalings is { } scalings) Scalings(sb, scalings);
         if (results.Orthogonality is { } orthogonality) Orthogonality(sb, orthogonality);
         if (results.Interference.Count > 0) Interference(sb, results.Interference);
@@ -106,6 +107,35 @@ internal static class DemoHtml
             sb.Append("</tr>\n");
         }
         sb.Append("</tbody>\n</table>\n</section>\n");
+    }
+
+    private static void Dispatch(StringBuilder sb, IReadOnlyList<DemoDispatch> dispatchers)
+    {
+        Section(sb, "dispatch", "Transformer² dispatch");
+        Note(sb, "Where each first pass sent the test questions: rows are evaluation sets, columns the label it chose (a domain's SVF expert, "
+            + "or other = the base weights). prompt = the base model classifies in a chat and its \\boxed{…} answer is parsed; label-score = "
+            + "the base model's likelihood of each label after \"Classification: \\boxed{\"; classifier-score = the same likelihoods under an "
+            + "SVF classification expert trained on the training questions' domains. Accuracy counts the domain sets' questions sent to their own "
+            + "domain (the cross-domain set has no single true label), with the Wilson 95% interval.");
+        foreach (var d in dispatchers)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<h3>{E(d.Method)}: dispatch accuracy {DemoFormat.Percent(d.Interval)} ({d.Correct}/{d.Total})</h3>\n");
+            sb.Append("<table class=\"dispatch\">\n<thead>\n<tr><th>set \\ dispatched</th>");
+            foreach (var l in d.Labels) sb.Append(CultureInfo.InvariantCulture, $"<th>{E(l)}</th>");
+            sb.Append("</tr>\n</thead>\n<tbody>\n");
+            foreach (var row in d.Rows)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(row.EvaluationSet)}</td>");
+                for (int i = 0; i < d.Labels.Count; i++)
+                {
+                    string cls = d.Labels[i] == row.EvaluationSet ? " class=\"best\"" : "";
+                    sb.Append(CultureInfo.InvariantCulture, $"<td{cls}>{row.Counts[i]}</td>");
+                }
+                sb.Append("</tr>\n");
+            }
+            sb.Append("</tbody>\n</table>\n");
+        }
+        sb.Append("</section>\n");
     }
 
     private static void Scalings(StringBuilder sb, DemoScalings scalings)

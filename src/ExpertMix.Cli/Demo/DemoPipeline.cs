@@ -2,8 +2,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using ExpertMix.Adapters.Adaptation;
 using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Merging;
+using ExpertMix.Models.Chat;
 using ExpertMix.Tensors;
 
 namespace ExpertMix.Cli.Demo;
@@ -13,8 +15,10 @@ namespace ExpertMix.Cli.Demo;
 /// (<see cref="DemoVerbs"/>), so the demo is exactly what a user could type; the commands are listed in the report.
 /// Methods evaluated on each domain's test set and on the cross-domain set (exact match, greedy):
 /// base; each LoRA expert alone; naive summation of all experts (runtime Σ of deltas); TIES and cat merges; the X-LoRA
-/// gate over the experts; each SVF expert alone; Transformer² few-shot (CEM over the SVF experts' mixture, shots from
-/// the set's dev split).
+/// gate over the experts; each SVF expert alone; Transformer² with the domains as categories (<see cref="DemoTransformer2"/>):
+/// prompt (the base classifies in the chat), label-score (the base's likelihood of each label), classifier-score (the
+/// labels' likelihood under an SVF classification expert trained on the training questions' domains) and few-shot (CEM over the SVF experts' mixture,
+/// shots from the set's dev split). The dispatch of the classifying strategies is recorded per set (<see cref="DemoDispatch"/>).
 /// </summary>
 internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
 {
@@ -80,28 +84,76 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
             AddCurve($"svf:{d}", Path.Combine(run, "metrics.jsonl"));
         }
 
+        var categories = DemoTransformer2.Categories(domains, out string? categoryProblem);
+        bool classify = categories is not null && ChatTemplate.FromDirectory(model) is not null;
+        if (!classify)
+        {
+            Console.Error.WriteLine($"demo: Transformer² prompt / label-score / classifier skipped: {(categories is null ? $"the domain names are no category labels ({categoryProblem})" : $"{model} has no chat template")}");
+        }
+        string? classifier = classify ? TrainClassifier(model, categories!, domains) : null;
+
         var methods = new List<(string Name, string[] Args)> { ("base", []) };
         methods.AddRange(experts.Select(e => ($"expert:{e.Key}", new[] { "--adapter", e.Value })));
         methods.Add(("merge:naive-sum", [.. experts.Values.SelectMany(v => new[] { "--adapter", v })]));
         methods.AddRange(merges.Select(m => ($"merge:{(m.Key == "peft-ties" ? "ties" : m.Key)}", new[] { "--adapter", m.Value })));
         methods.Add(("xlora", ["--xlora", gateDir]));
         methods.AddRange(svf.Select(e => ($"svf:{e.Key}", new[] { "--svf", e.Value })));
-        string t2Experts = string.Join(',', new[] { "math", "reasoning", "code" }.Zip(domains, (label, d) => $"{label}={svf[d]}"));
-
         var rows = new List<DemoRow>();
+        var dispatch = new List<DemoDispatch>();
         foreach (var (name, extra) in methods) rows.Add(Timed($"evaluate {name}", () => Evaluate(name, model, sets, extra, perplexity: true)));
+        if (classify)
+        {
+            var t2 = DemoTransformer2.Arguments(categories!, svf);
+            string firstPass = Inv(DemoTransformer2.FirstPassTokens);
+            foreach (var (name, extra) in new (string, string[])[]
+            {
+                ("t2:prompt", ["--t2", "prompt", "--first-pass-tokens", firstPass]),
+                ("t2:label-score", ["--t2", "label-score"]),
+                ("t2:classifier-score", ["--t2", "classifier-score", "--classifier", classifier!]),
+            })
+            {
+                rows.Add(Timed($"evaluate {name}", () => Evaluate(name, model, sets, [.. extra, .. t2], perplexity: false, dispatch: dispatch)));
+            }
+        }
+        List<string> fewShot = categories is null
+            ? ["--experts", string.Join(',', new[] { "math", "reasoning", "code" }.Zip(domains, (label, d) => $"{label}={svf[d]}"))]
+            : DemoTransformer2.Arguments(categories, svf);
         rows.Add(Timed("evaluate t2:few-shot", () => Evaluate("t2:few-shot", model, sets,
-            ["--t2", "few-shot", "--experts", t2Experts, "--shots", "8", "--cem-iterations", Inv(recipe.CemIterations), "--population", Inv(recipe.CemPopulation),
+            ["--t2", "few-shot", .. fewShot, "--shots", "8", "--cem-iterations", Inv(recipe.CemIterations), "--population", Inv(recipe.CemPopulation),
              "--cem-seed", seed], perplexity: false, devShots: true)));
 
         var interference = Timed("interference", () => Interference(model, experts, orthogonality));
         var info = new DemoRunInfo(options.Seed, options.Mode, description, $"{Environment.OSVersion}, {Environment.ProcessorCount} cores", Engine.Threads);
-        return new DemoResults(info, sets, rows, _timings, _curves, orthogonality, interference, scalings);
+        return new DemoResults(info, sets, rows, _timings, _curves, orthogonality, interference, scalings) { Dispatch = dispatch };
     }
 
-    private DemoRow Evaluate(string method, string model, IReadOnlyList<string> sets, string[] extra, bool perplexity, bool devShots = false)
+    /// <summary>
+    /// The §9.2 classification expert, trained cheaply: <c>svf train --mode sft</c> (the SVF experts' steps, batch 8, lr 0.3) on
+    /// "classification chat + Classification: \boxed{" → "domain}" for every domain's training question.
+    /// </summary>
+    private string TrainClassifier(string model, ClassificationCategories categories, IReadOnlyList<string> domains)
+    {
+        string data = Path.Combine(Work, "data", DemoTransformer2.ClassifierDataFile);
+        DemoTransformer2.WriteClassifierData(categories, domains.ToDictionary(d => d, d => Data(d, DemoSplit.Train)), ChatTemplate.FromDirectory(model)!,
+            Models.Tokenization.Tokenizer.FromDirectory(model), data);
+        string run = Path.Combine(Work, "svf", "classifier");
+        var steps = options.Recipe.SvfSteps;
+        Verb("SVF classification expert", steps, ["svf", "train", "--model", model, "--data", data, "--task", "sft", "--mode", "sft", "--out", run,
+            "--iterations", Inv(steps), "--batch", "8", "--lr", "0.3", "--targets", "all", "--max-length", "256", "--seed", options.Seed.ToString(CultureInfo.InvariantCulture), "--json"]);
+        AddCurve("svf:classifier", Path.Combine(run, "metrics.jsonl"));
+        return Path.Combine(run, "expert");
+    }
+
+    /// <summary>
+    /// Evaluates one method on every set (<c>eval --task qa-jsonl</c>, and <c>score</c> when <paramref name="perplexity"/>);
+    /// with <paramref name="dispatch"/>, the runtime's per-label dispatch counts of each set (the eval's <c>t2</c> section)
+    /// are added to it as one <see cref="DemoDispatch"/>.
+    /// </summary>
+    private DemoRow Evaluate(string method, string model, IReadOnlyList<string> sets, string[] extra, bool perplexity, bool devShots = false, List<DemoDispatch>? dispatch = null)
     {
         var scores = new List<DemoScore>();
+        var dispatchRows = new List<DemoDispatchRow>();
+        IReadOnlyList<string> labels = [];
         foreach (var set in sets)
         {
             var args = new List<string> { "eval", "--task", "qa-jsonl", "--data", Data(set, DemoSplit.Test), "--model", model, "--max-new-tokens", "16", "--json" };
@@ -117,7 +169,13 @@ internal sealed class DemoPipeline(DemoOptions options, IDemoProgress progress)
                 ppl = score["perplexity"]!.GetValue<double>();
             }
             scores.Add(new DemoScore(set, correct, n, ppl));
+            if (dispatch is not null && eval["t2"] is JsonObject t2)
+            {
+                labels = [.. t2["labels"]!.AsArray().Select(l => l!.GetValue<string>())];
+                dispatchRows.Add(new DemoDispatchRow(set, [.. labels.Select(l => t2["dispatch"]![l]!.GetValue<int>())]));
+            }
         }
+        if (dispatch is not null && dispatchRows.Count > 0) dispatch.Add(new DemoDispatch(method, labels, dispatchRows));
         return new DemoRow(method, scores);
     }
 

@@ -224,12 +224,16 @@ internal sealed record DemoResults(
     /// <summary>Σ of <see cref="Timings"/> seconds.</summary>
     public double TotalSeconds => Timings.Sum(t => t.Seconds);
 
+    /// <summary>The dispatch confusion matrix of each Transformer² strategy that classifies questions (may be empty).</summary>
+    public IReadOnlyList<DemoDispatch> Dispatch { get; init; } = [];
+
     /// <summary>Checks the invariants the renderers rely on.</summary>
     /// <exception cref="ArgumentException">
     /// No row or no evaluation set; an empty or duplicate method / evaluation-set / phase name; a score on an unknown or repeated
     /// set; k outside [0, n]; a perplexity that is not finite and &gt; 0; a negative or non-finite timing; a negative step; an
     /// orthogonality pair naming an unknown expert; a non-finite interference value; a scalings SVG that is not well-formed XML
-    /// with an &lt;svg&gt; root. Each message names the offending item.
+    /// with an &lt;svg&gt; root; a dispatch matrix of an unknown or repeated method, or with bad rows (<see cref="DemoDispatch.Problem"/>).
+    /// Each message names the offending item.
     /// </exception>
     public void Validate()
     {
@@ -284,6 +288,14 @@ internal sealed record DemoResults(
             }
         }
         if (Scalings is { } sc) CheckSvg(sc.Svg);
+        ArgumentNullException.ThrowIfNull(Dispatch);
+        Unique(Dispatch.Select(d => d.Method), "dispatch method");
+        var methods = Rows.Select(r => r.Method).ToHashSet(StringComparer.Ordinal);
+        foreach (var d in Dispatch)
+        {
+            if (!methods.Contains(d.Method)) throw Bad($"dispatch '{d.Method}': no results row of that method");
+            if (d.Problem(sets) is { } problem) throw Bad($"dispatch '{d.Method}': {problem}");
+        }
     }
 
     private static void Unique(IEnumerable<string> names, string what)

@@ -67,9 +67,10 @@ public static class ByteTokenizerJson
     /// <summary>
     /// A chat-free setup for models trained from scratch: writes tokenizer.json (bytes 0..255, <c>&lt;s&gt;</c> =
     /// <see cref="BosId"/>, <c>&lt;/s&gt;</c> = <see cref="EosId"/>, <c>&lt;pad&gt;</c> = <see cref="PadId"/>, BOS
-    /// prepended by the post-processor) and tokenizer_config.json naming bos/eos/pad tokens, without a chat template.
+    /// prepended by the post-processor) and tokenizer_config.json naming bos/eos/pad tokens, with
+    /// <paramref name="chatTemplate"/> as its <c>chat_template</c> when given (else without one).
     /// </summary>
-    public static void WriteWithBosEos(string directory)
+    public static void WriteWithBosEos(string directory, string? chatTemplate = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
         Write(directory, [Special(BosId, "<s>"), Special(EosId, "</s>"), Special(PadId, "<pad>")], BosTemplate(BosId, "<s>"));
@@ -80,6 +81,7 @@ public static class ByteTokenizerJson
             ["pad_token"] = "<pad>",
             ["add_bos_token"] = true,
         };
+        if (chatTemplate is not null) config["chat_template"] = chatTemplate;
         File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), JsonSerializer.Serialize(config));
     }
 }

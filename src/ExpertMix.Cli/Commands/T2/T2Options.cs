@@ -17,6 +17,7 @@ internal sealed class T2Options
         ["prompt"] = T2Strategy.Prompt,
         ["classifier"] = T2Strategy.Classifier,
         ["label-score"] = T2Strategy.LabelScore,
+        ["classifier-score"] = T2Strategy.ClassifierScore,
         ["few-shot"] = T2Strategy.FewShot,
     };
 
@@ -25,7 +26,7 @@ internal sealed class T2Options
     {
         Strategy = new Option<string?>(strategyName)
         {
-            Description = "Transformer² first pass: prompt (§9.1), classifier (§9.2, needs --classifier), label-score (§9.4, one prefill) or few-shot (§9.3 CEM).",
+            Description = "Transformer² first pass: prompt (§9.1), classifier (§9.2, needs --classifier), label-score (§9.4, one prefill), classifier-score (§9.4 under the --classifier expert) or few-shot (§9.3 CEM).",
             DefaultValueFactory = _ => enabledByDefault ? "prompt" : null,
         };
         Strategy.AcceptOnlyFromAmong([.. Strategies.Keys]);
@@ -36,11 +37,19 @@ internal sealed class T2Options
 
     public Option<string?> Strategy { get; }
 
-    public Option<string?> Experts { get; } = new("--experts") { Description = "The expert map: code=DIR,math=DIR,reasoning=DIR (any subset; 'other' always runs the base weights)." };
+    public Option<string?> Experts { get; } = new("--experts") { Description = "The expert map: code=DIR,math=DIR,reasoning=DIR (any subset; 'other' always runs the base weights), or one entry per --label category." };
+
+    public Option<string[]> Labels { get; } = new("--label")
+    {
+        Description = "A first-pass category of your own, LABEL=one-line description (repeatable, in dispatch order); replaces the paper's code/math/reasoning. Each needs an expert in --experts. The classification prompt is generated from the labels and descriptions.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<string?> FallbackLabel { get; } = new("--fallback-label") { Description = "With --label: the fallback category that runs the base weights (default other)." };
 
     public Option<string?> Classifier { get; } = new("--classifier") { Description = "The SVF classification expert of the classifier strategy." };
 
-    public Option<string> Dispatch { get; } = new("--dispatch") { Description = "label-score: hard (argmax expert) or soft (softmax(scores/τ) mask-space mixture).", DefaultValueFactory = _ => "hard" };
+    public Option<string> Dispatch { get; } = new("--dispatch") { Description = "label-score, classifier-score: hard (argmax expert) or soft (softmax(scores/τ) mask-space mixture).", DefaultValueFactory = _ => "hard" };
 
     public Option<double> Temperature { get; } = new("--temperature-dispatch") { Description = "τ of the soft dispatch.", DefaultValueFactory = _ => 1.0 };
 
@@ -52,7 +61,7 @@ internal sealed class T2Options
 
     public Option<string?> ClassificationSystemFile { get; } = new("--classification-system-file") { Description = "Like --classification-system, read from a UTF-8 file (trailing newlines dropped)." };
 
-    public Option<string?> Category { get; } = new("--category") { Description = "eval: the true category of the data for the dispatch confusion matrix (code, math, reasoning, other; default from the task: gsm8k → math, arc → reasoning, mbpp/humaneval → code)." };
+    public Option<string?> Category { get; } = new("--category") { Description = "eval: the true category of the data for the dispatch confusion matrix (one of the labels: code, math, reasoning, other or your --label names; default from the task: gsm8k → math, arc → reasoning, mbpp/humaneval → code; with --label the fallback)." };
 
     public Option<string?> Mixture { get; } = new("--mixture") { Description = "few-shot: an svf_mixture.json from `t2 adapt` (skips the search)." };
 
@@ -75,7 +84,7 @@ internal sealed class T2Options
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Strategy, Experts, Classifier, Dispatch, Temperature, LenientLabels, FirstPassTokens, ClassificationSystem, ClassificationSystemFile, Category, Mixture, Dev, Shots, Validation, CemIterations, TestInterval, Population, Scope, CemSeed }) command.Add(o);
+        foreach (var o in new Option[] { Strategy, Experts, Labels, FallbackLabel, Classifier, Dispatch, Temperature, LenientLabels, FirstPassTokens, ClassificationSystem, ClassificationSystemFile, Category, Mixture, Dev, Shots, Validation, CemIterations, TestInterval, Population, Scope, CemSeed }) command.Add(o);
     }
 
     /// <summary>The typed values (null when no strategy is chosen).</summary>
@@ -83,9 +92,15 @@ internal sealed class T2Options
     {
         if (pr.GetValue(Strategy) is not { } s)
         {
-            if (pr.GetValue(Experts) is not null || pr.GetValue(Classifier) is not null) throw new UserErrorException($"--experts/--classifier need a Transformer² strategy ({Strategy.Name} {string.Join("|", Strategies.Keys)})");
+            if (pr.GetValue(Experts) is not null || pr.GetValue(Classifier) is not null || pr.GetValue(Labels) is { Length: > 0 })
+            {
+                throw new UserErrorException($"--experts/--classifier/--label need a Transformer² strategy ({Strategy.Name} {string.Join("|", Strategies.Keys)})");
+            }
             return null;
         }
+        var categories = ParseCategories(pr.GetValue(Labels) ?? [], pr.GetValue(FallbackLabel));
+        var experts = ParseExperts(pr.GetValue(Experts));
+        CheckExperts(categories, experts);
         var cem = new CemOptions { Seed = pr.GetValue(CemSeed) };
         if (pr.GetValue(CemIterations) is { } it) cem = cem with { Iterations = it >= 1 ? it : throw new UserErrorException($"--cem-iterations must be ≥ 1 (got {it})") };
         if (pr.GetValue(TestInterval) is { } ti) cem = cem with { TestInterval = ti >= 1 ? ti : throw new UserErrorException($"--cem-test-interval must be ≥ 1 (got {ti})") };
@@ -95,10 +110,11 @@ internal sealed class T2Options
         int validation = pr.GetValue(Validation);
         if (validation < 0) throw new UserErrorException($"--validation must be ≥ 0 (got {validation})");
         string? category = pr.GetValue(Category);
-        if (category is not null && !DispatchConfusion.Columns.Contains(category)) throw new UserErrorException($"--category must be one of {string.Join(", ", DispatchConfusion.Columns)} (got '{category}')");
+        if (category is not null && !categories.Labels.Contains(category)) throw new UserErrorException($"--category must be one of {string.Join(", ", categories.Labels)} (got '{category}')");
         var options = new Transformer2Options
         {
             Strategy = Strategies[s],
+            Categories = categories,
             Dispatch = pr.GetValue(Dispatch) == "soft" ? LabelDispatch.Soft : LabelDispatch.Hard,
             Temperature = pr.GetValue(Temperature),
             Parsing = pr.GetValue(LenientLabels) ? LabelParsing.Lenient : LabelParsing.Faithful,
@@ -107,7 +123,7 @@ internal sealed class T2Options
             Scope = pr.GetValue(Scope) == "per-matrix" ? MixtureScope.PerMatrix : MixtureScope.Global,
             Cem = cem,
         };
-        return new T2Args(s, options, ParseExperts(pr.GetValue(Experts)), pr.GetValue(Classifier), pr.GetValue(Mixture), pr.GetValue(Dev), shots) { Validation = validation, Category = category };
+        return new T2Args(s, options, experts, pr.GetValue(Classifier), pr.GetValue(Mixture), pr.GetValue(Dev), shots) { Validation = validation, Category = category };
     }
 
     /// <summary>The replacement system text: the option's text, or the file's contents (not both).</summary>
@@ -116,6 +132,56 @@ internal sealed class T2Options
         if (file is null) return text;
         if (text is not null) throw new UserErrorException("give --classification-system or --classification-system-file, not both");
         return File.Exists(file) ? File.ReadAllText(file).TrimEnd('\n', '\r') : throw new UserErrorException($"--classification-system-file: file not found: {file}");
+    }
+
+    /// <summary>
+    /// The categories of <c>--label LABEL=DESCRIPTION</c> (in order; the fallback <c>--fallback-label</c>, default
+    /// <c>other</c>), or the paper's when none is given.
+    /// </summary>
+    /// <exception cref="UserErrorException">A value without '=' or with an empty part, a duplicate or invalid label, or --fallback-label without --label.</exception>
+    internal static ClassificationCategories ParseCategories(IReadOnlyList<string> labels, string? fallback)
+    {
+        if (labels.Count == 0)
+        {
+            if (fallback is not null) throw new UserErrorException("--fallback-label needs --label categories (the paper's fallback is 'other')");
+            return ClassificationCategories.Paper;
+        }
+        var categories = new List<ClassificationCategory>();
+        foreach (string spec in labels)
+        {
+            int eq = spec.IndexOf('=', StringComparison.Ordinal);
+            string name = eq < 0 ? "" : spec[..eq].Trim(), description = eq < 0 ? "" : spec[(eq + 1)..].Trim();
+            if (name.Length == 0 || description.Length == 0) throw new UserErrorException($"--label: '{spec}' is not LABEL=DESCRIPTION (e.g. --label \"chemistry=Questions about chemical elements.\")");
+            categories.Add(new ClassificationCategory(name, description));
+        }
+        try
+        {
+            return ClassificationCategories.Create(categories, fallback ?? ClassificationPrompt.Other);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UserErrorException($"--label: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Every expert names an expert category (never the fallback); with user categories every category has an expert.
+    /// </summary>
+    /// <exception cref="UserErrorException">An unknown or fallback category in --experts, or a --label category without an expert.</exception>
+    internal static void CheckExperts(ClassificationCategories categories, IReadOnlyDictionary<string, string> experts)
+    {
+        foreach (string label in experts.Keys)
+        {
+            if (label == categories.Fallback) throw new UserErrorException($"--experts: '{label}' is the fallback category and always runs the base weights; do not map an expert to it");
+            if (!categories.ExpertLabels.Contains(label))
+            {
+                string hint = categories.IsPaper ? "; name your own categories with --label LABEL=DESCRIPTION" : "";
+                throw new UserErrorException($"--experts: unknown category '{label}' (the categories are {string.Join(", ", categories.ExpertLabels)}{hint})");
+            }
+        }
+        if (categories.IsPaper) return;
+        var missing = categories.ExpertLabels.Where(l => !experts.ContainsKey(l)).ToList();
+        if (missing.Count > 0) throw new UserErrorException($"--label {string.Join(", ", missing)}: no expert in --experts (give {string.Join(",", missing.Select(l => l + "=DIR"))})");
     }
 
     /// <summary>Parses <c>cat=DIR,cat=DIR</c>.</summary>
@@ -147,8 +213,8 @@ internal sealed record T2Args(string StrategyName, Transformer2Options Options, 
     public Transformer2 Build(ModelArgs model, PromptFormat format)
     {
         if (model.Svf is not null) throw new UserErrorException("--svf cannot be combined with a Transformer² strategy (the runtime installs its experts itself)");
-        if (Options.Strategy != T2Strategy.FewShot && Experts.Count == 0 && Options.Strategy != T2Strategy.Classifier) throw new UserErrorException("--experts is required (e.g. math=DIR,code=DIR)");
-        if (Options.Strategy == T2Strategy.Classifier && Classifier is null) throw new UserErrorException("--strategy classifier needs --classifier DIR");
+        if (Options.Strategy is not (T2Strategy.FewShot or T2Strategy.Classifier or T2Strategy.ClassifierScore) && Experts.Count == 0) throw new UserErrorException("--experts is required (e.g. math=DIR,code=DIR)");
+        if (Options.Strategy is T2Strategy.Classifier or T2Strategy.ClassifierScore && Classifier is null) throw new UserErrorException($"--strategy {StrategyName} needs --classifier DIR");
         var generator = model.LoadGenerator();
         Transformer2? t2 = null;
         try

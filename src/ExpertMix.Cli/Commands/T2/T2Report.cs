@@ -11,13 +11,15 @@ internal static class T2Report
 {
     /// <summary>
     /// The dispatch confusion matrix of the runtime's logged decisions: row = the task's category
-    /// (<c>--category</c>, else <see cref="DispatchConfusion.CategoryOfTask"/>), columns = code/math/reasoning/other.
+    /// (<c>--category</c>, else <see cref="DispatchConfusion.CategoryOfTask"/> for the paper's categories and the
+    /// fallback for <c>--label</c> ones), columns = the categories' labels (paper: code/math/reasoning/other).
     /// Empty for few-shot.
     /// </summary>
     public static DispatchConfusion Confusion(T2Args args, Transformer2 runtime, EvalTask task)
     {
-        var c = new DispatchConfusion();
-        string truth = args.Category ?? DispatchConfusion.CategoryOfTask(task.Name);
+        var categories = runtime.Options.Categories;
+        var c = new DispatchConfusion(categories);
+        string truth = args.Category ?? (categories.IsPaper ? DispatchConfusion.CategoryOfTask(task.Name) : categories.Fallback);
         foreach (var d in runtime.Log.Where(d => d.Label != Transformer2.FewShotKey)) c.Add(truth, d.Label);
         return c;
     }
@@ -31,7 +33,8 @@ internal static class T2Report
             ["strategy"] = args.StrategyName,
             ["dispatch_mode"] = runtime.Options.Dispatch == LabelDispatch.Soft ? "soft" : "hard",
             ["experts"] = args.Experts,
-            ["dispatch"] = DispatchConfusion.Columns.ToDictionary(l => l, l => runtime.Log.Count(d => d.Label == l)),
+            ["labels"] = runtime.Options.Categories.Labels,
+            ["dispatch"] = runtime.Options.Categories.Labels.ToDictionary(l => l, l => runtime.Log.Count(d => d.Label == l)),
             ["confusion"] = confusion.ToDictionary(),
             ["dispatch_accuracy"] = double.IsNaN(confusion.Accuracy) ? null : confusion.Accuracy,
             ["alpha"] = runtime.FewShotAlpha,
@@ -49,7 +52,7 @@ internal static class T2Report
         if (confusion.Total > 0)
         {
             var table = new Table().Title($"dispatch ({Markup.Escape(args.StrategyName)})").AddColumn("true \\ dispatched");
-            foreach (var col in DispatchConfusion.Columns) table.AddColumn(col);
+            foreach (var col in confusion.Columns) table.AddColumn(Markup.Escape(col));
             foreach (var row in confusion.Rows) table.AddRow([row, .. confusion[row].Select(n => n.ToString(CultureInfo.InvariantCulture))]);
             AnsiConsole.Write(table);
         }
