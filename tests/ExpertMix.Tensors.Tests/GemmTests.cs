@@ -109,6 +109,67 @@ public sealed unsafe class GemmTests
     }
 
     [Fact]
+    public void Sgemm_with_many_column_panels_matches_reference()
+    {
+        // n ≥ 4 panels per thread: the just-in-time packing path (SgemmFused).
+        CheckCase(Transpose.No, Transpose.Yes, 40, 500, 300, 1f, 0f, 0, 9);
+        CheckCase(Transpose.Yes, Transpose.No, 19, 433, 200, 0.5f, 0.75f, 2, 10);
+        CheckCase(Transpose.Yes, Transpose.Yes, 2, 1000, 1, -1f, 1f, 1, 11);
+    }
+
+    [Fact]
+    public void Just_in_time_packing_is_bit_identical_to_packing_all_of_b_first()
+    {
+        var rng = new Rng(14);
+        var shapes = new[] { (2, 384, 7), (3, 385, 192), (9, 1000, 193), (37, 2304, 600), (100, 577, 385), (257, 480, 64) };
+        int saved = Engine.Threads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Engine.Threads = threads;
+                foreach (var (m, n, k) in shapes)
+                {
+                    foreach (var (ta, tb) in new[] { (Transpose.No, Transpose.Yes), (Transpose.No, Transpose.No), (Transpose.Yes, Transpose.Yes), (Transpose.Yes, Transpose.No) })
+                    {
+                        var a = Random(rng, (long)m * k);
+                        var b = Random(rng, (long)n * k);
+                        var bits = new ushort[b.Length];
+                        Kernels.Convert.F32ToBf16(b, bits);
+                        long lda = ta == Transpose.No ? k : m, ldb = tb == Transpose.Yes ? k : n;
+                        var c0 = Random(rng, (long)m * n);
+                        foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, 0.75f) })
+                        {
+                            var all = (float[])c0.Clone();
+                            var fused = (float[])c0.Clone();
+                            var allBf16 = (float[])c0.Clone();
+                            var fusedBf16 = (float[])c0.Clone();
+                            var packed = new float[Gemm.PackedBLength(n, k)];
+                            fixed (float* pa = a, pb = b, pp = packed, p0 = all, p1 = fused, p2 = allBf16, p3 = fusedBf16)
+                            fixed (ushort* pbits = bits)
+                            {
+                                Gemm.PackB(tb, n, k, pb, ldb, pp, threads);
+                                Gemm.Run(ta, m, n, k, alpha, pa, lda, pp, beta, p0, n, threads);
+                                Gemm.SgemmFused(ta, tb, m, n, k, alpha, pa, lda, pb, null, ldb, beta, p1, n, threads);
+                                Gemm.PackBBf16(tb, n, k, pbits, ldb, pp, threads);
+                                Gemm.Run(ta, m, n, k, alpha, pa, lda, pp, beta, p2, n, threads);
+                                Gemm.SgemmFused(ta, tb, m, n, k, alpha, pa, lda, null, pbits, ldb, beta, p3, n, threads);
+                            }
+                            string what = $"m={m} n={n} k={k} {ta}/{tb} alpha={alpha} beta={beta} threads={threads}";
+                            TensorAssert.BitEqual(all, fused, "f32 " + what);
+                            TensorAssert.BitEqual(allBf16, fusedBf16, "bf16 " + what);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Engine.Threads = saved;
+        }
+    }
+
+    [Fact]
     public void Sgemm_is_bit_identical_for_any_thread_count()
     {
         var rng = new Rng(9);

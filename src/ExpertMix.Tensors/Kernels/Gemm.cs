@@ -97,6 +97,11 @@ public static unsafe partial class Gemm
             Gemv.RowMajor(n, k, alpha, b, ldb, a, transA == Transpose.No ? 1 : lda, beta, c, threads);
             return;
         }
+        if (UseFused(m, n, threads))
+        {
+            SgemmFused(transA, transB, m, n, k, alpha, a, lda, b, null, ldb, beta, c, ldc, threads);
+            return;
+        }
         long need = PackedBLength(n, k);
         var buf = GemmBuffer.Ensure(ref t_packB, need);
         PackB(transB, n, k, b, ldb, buf.Pointer, threads);

@@ -67,6 +67,11 @@ public static unsafe partial class Gemm
             Gemv.RowMajorBf16(n, k, alpha, b, ldb, a, transA == Transpose.No ? 1 : lda, beta, c, threads);
             return;
         }
+        if (UseFused(m, n, threads))
+        {
+            SgemmFused(transA, transB, m, n, k, alpha, a, lda, null, b, ldb, beta, c, ldc, threads);
+            return;
+        }
         var buf = GemmBuffer.Ensure(ref t_packB, PackedBLength(n, k));
         PackBBf16(transB, n, k, b, ldb, buf.Pointer, threads);
         Run(transA, m, n, k, alpha, a, lda, buf.Pointer, beta, c, ldc, threads);
