@@ -27,7 +27,7 @@ public sealed partial class XLoraModel : ICausalLm
     /// initialised per <paramref name="init"/> when it is null.
     /// </summary>
     /// <exception cref="ArgumentException">Hidden size, expert names/order, an expert that binds no module, a gate of the wrong shape.</exception>
-    public XLoraModel(ICausalLm model, XLoraConfig config, IReadOnlyList<LoraAdapter> experts, XLoraClassifier? classifier = null,
+    internal XLoraModel(ICausalLm model, XLoraConfig config, IReadOnlyList<LoraAdapter> experts, XLoraClassifier? classifier = null,
         XLoraRuntimeOptions? options = null, XLoraGateInit init = XLoraGateInit.Default, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -104,7 +104,7 @@ public sealed partial class XLoraModel : ICausalLm
     public XLoraConfig Config { get; }
 
     /// <summary>The gate.</summary>
-    public XLoraClassifier Classifier { get; }
+    internal XLoraClassifier Classifier { get; }
 
     /// <summary>Runtime options (cache mode, freezing, kernel).</summary>
     public XLoraRuntimeOptions Options { get; set; }
