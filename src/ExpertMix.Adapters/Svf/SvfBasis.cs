@@ -267,7 +267,7 @@ public sealed class SvfBasis : IDisposable
     }
 
     /// <summary>Lower-case hex sha256 of <paramref name="w"/>'s f32 little-endian bytes.</summary>
-    public static string Sha256(ReadOnlySpan<float> w)
+    internal static string Sha256(ReadOnlySpan<float> w)
     {
         var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(w);
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("SVF hashes assume a little-endian machine");
