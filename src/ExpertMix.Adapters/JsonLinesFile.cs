@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace ExpertMix.Adapters;
 
 /// <summary>One JSON object per non-empty line; a <c>.gz</c> file is decompressed on the fly.</summary>
-public static class JsonLinesFile
+internal static class JsonLinesFile
 {
     /// <summary>
     /// Each non-empty line of <paramref name="path"/> parsed as a JSON object, with its "file:line" for messages (the

@@ -39,8 +39,9 @@ public sealed class SvfTrainCommandTests : IDisposable
         using var basis = SvfBasis.Load(Path.Combine(outDir, SvfBasis.FileName), lm);
         using var expert = SvfExpert.Load(expertDir, basis);
         Assert.Equal(mode, expert.Config!.TrainingMode);
-        Assert.Equal(basis.Matrices.Count, expert.Parameters.Count);
-        Assert.Equal(6, basis.Matrices.Count);                                                 // gate/up/down × 2 layers
+        var targeted = basis.Targets.Resolve(lm);                                              // the matrices the basis decomposed
+        Assert.Equal(targeted.Count, expert.Parameters.Count);
+        Assert.Equal(6, targeted.Count);                                                       // gate/up/down × 2 layers
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed class T2CommandTests(SvfCliFixture fx) : IClassFixture<SvfCliFixtu
         }
         else
         {
-            Assert.Equal(Adapters.Adaptation.ClassificationPrompt.Parse(r.GetProperty("first_pass_text").GetString()!), r.GetProperty("dispatch").GetString());
+            Assert.Equal(Adapters.Adaptation.ClassificationCategories.Paper.Parse(r.GetProperty("first_pass_text").GetString()!), r.GetProperty("dispatch").GetString());
         }
     }
 

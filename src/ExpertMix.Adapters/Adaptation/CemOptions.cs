@@ -2,7 +2,7 @@
 namespace ExpertMix.Adapters.Adaptation;
 
 /// <summary>Whether the best candidate is chosen on the primary score alone or with the secondary score as a tie-break.</summary>
-public enum CemTieBreak
+internal enum CemTieBreak
 {
     /// <summary>Best = highest primary score (the earliest candidate on ties).</summary>
     None,
@@ -16,7 +16,7 @@ public enum CemTieBreak
 /// ratio 0.2 (⌊0.2·32⌋ = 6 elites), μ₀ = 1/K, σ₀ = (max − min)/2 = 0.5, bounds [0, 1], EMA 0, re-evaluated best,
 /// log-likelihood tie-break, 50 iterations, a dev check every 10.
 /// </summary>
-public sealed record CemOptions
+internal sealed record CemOptions
 {
     /// <summary>Candidates per iteration (N ≥ 2).</summary>
     public int Population { get; init; } = 32;
@@ -77,7 +77,7 @@ public sealed record CemOptions
 /// <summary>A candidate's score: <paramref name="Primary"/> (e.g. accuracy on the shots) and an optional <paramref name="TieBreak"/> (e.g. mean log-likelihood).</summary>
 /// <param name="Primary">The main fitness (higher is better; NaN ranks lowest).</param>
 /// <param name="TieBreak">Compared only when the primary values are equal and tie-breaking is on.</param>
-public readonly record struct CemFitness(double Primary, double TieBreak = 0)
+internal readonly record struct CemFitness(double Primary, double TieBreak = 0)
 {
     /// <summary>Lexicographic order under <paramref name="tieBreak"/>: primary first, then (if enabled) the tie-break; NaN ranks lowest.</summary>
     public int CompareTo(CemFitness other, CemTieBreak tieBreak)
@@ -98,7 +98,7 @@ public readonly record struct CemFitness(double Primary, double TieBreak = 0)
 /// <param name="Sigma">σ after the update.</param>
 /// <param name="Elites">Indices of the elites in this iteration's population, best first.</param>
 /// <param name="DevScore">The dev check's score of <paramref name="Best"/> when this iteration ran one.</param>
-public sealed record CemIteration(int Iteration, double[] Best, CemFitness BestFitness, double[] Mean, double[] Sigma, int[] Elites, double? DevScore);
+internal sealed record CemIteration(int Iteration, double[] Best, CemFitness BestFitness, double[] Mean, double[] Sigma, int[] Elites, double? DevScore);
 
 /// <summary>The outcome of <see cref="CrossEntropyMethod.Optimize"/>.</summary>
 /// <param name="Best">The best candidate on the objective (the final incumbent).</param>
@@ -107,7 +107,7 @@ public sealed record CemIteration(int Iteration, double[] Best, CemFitness BestF
 /// <param name="BestDevScore">Its dev score (NaN without checks).</param>
 /// <param name="History">Every iteration.</param>
 /// <param name="Evaluations">Objective calls made.</param>
-public sealed record CemResult(double[] Best, CemFitness BestFitness, double[]? BestDev, double BestDevScore, IReadOnlyList<CemIteration> History, int Evaluations)
+internal sealed record CemResult(double[] Best, CemFitness BestFitness, double[]? BestDev, double BestDevScore, IReadOnlyList<CemIteration> History, int Evaluations)
 {
     /// <summary>The solution to use: <see cref="BestDev"/> when a dev check ran, else <see cref="Best"/>.</summary>
     public double[] Selected => BestDev ?? Best;

@@ -20,7 +20,7 @@ public enum LabelParsing
 /// template; the generated answer is parsed by <see cref="Parse"/>. Expert map: code → MBPP expert, math → GSM8K
 /// expert, reasoning → ARC-Easy expert, other → the base weights. User categories: <see cref="ClassificationCategories"/>.
 /// </summary>
-public static class ClassificationPrompt
+internal static class ClassificationPrompt
 {
     /// <summary>Label of programming questions.</summary>
     public const string Code = "code";

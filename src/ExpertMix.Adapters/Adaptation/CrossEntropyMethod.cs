@@ -22,7 +22,7 @@ namespace ExpertMix.Adapters.Adaptation;
 /// All randomness comes from one <see cref="Rng"/> seeded with <see cref="CemOptions.Seed"/>, drawn candidate-major, so a
 /// seed fixes the trajectory for a deterministic objective.
 /// </summary>
-public static class CrossEntropyMethod
+internal static class CrossEntropyMethod
 {
     /// <summary>
     /// Maximises <paramref name="objective"/> over <paramref name="dimensions"/> coordinates. <paramref name="experts"/>

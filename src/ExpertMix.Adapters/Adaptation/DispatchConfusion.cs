@@ -7,7 +7,7 @@ namespace ExpertMix.Adapters.Adaptation;
 /// else counts as the fallback). Rows appear in first-seen order.
 /// </summary>
 /// <param name="categories">The columns' categories; null = <see cref="ClassificationCategories.Paper"/>.</param>
-public sealed class DispatchConfusion(ClassificationCategories? categories = null)
+internal sealed class DispatchConfusion(ClassificationCategories? categories = null)
 {
     private readonly Dictionary<string, int[]> _counts = new(StringComparer.Ordinal);
     private readonly List<string> _rows = [];

@@ -12,7 +12,7 @@ namespace ExpertMix.Adapters.Adaptation;
 /// <param name="Labels">The labels, in the order scored.</param>
 /// <param name="Scores">s_l = Σ_j log p(c_{l,j} | prefix, c_{l,&lt;j}): the summed log-probability of label l's continuation tokens.</param>
 /// <param name="Continuations">c_l: the token ids scored for each label (the tokens of prefix + label + closing after the shared part).</param>
-public sealed record LabelScores(IReadOnlyList<string> Labels, double[] Scores, IReadOnlyList<int[]> Continuations)
+internal sealed record LabelScores(IReadOnlyList<string> Labels, double[] Scores, IReadOnlyList<int[]> Continuations)
 {
     /// <summary>Index of the highest score (the first on ties): hard dispatch.</summary>
     public int BestIndex
@@ -56,7 +56,7 @@ public sealed record LabelScores(IReadOnlyList<string> Labels, double[] Scores, 
 /// chosen over one right-padded batched forward of the K full sequences, which would recompute the (long, shared)
 /// classification prompt K times: here the prompt is computed once and the branches add Σ_l (|c_l| + L_l − L) tokens.</para>
 /// </summary>
-public sealed class LabelScorer(ICausalLm model, Tokenizer tokenizer)
+internal sealed class LabelScorer(ICausalLm model, Tokenizer tokenizer)
 {
     /// <summary>The model.</summary>
     public ICausalLm Model { get; } = model ?? throw new ArgumentNullException(nameof(model));

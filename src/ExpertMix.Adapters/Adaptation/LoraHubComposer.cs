@@ -13,7 +13,7 @@ namespace ExpertMix.Adapters.Adaptation;
 /// dependency-free optimiser shared with Transformer²'s few-shot adaptation): defaults 10 candidates × 4 iterations = 40
 /// evaluations, 3 elites, μ₀ = 0, σ₀ = 0.75.
 /// </summary>
-public sealed record LoraHubOptions
+internal sealed record LoraHubOptions
 {
     /// <summary>Lower bound of every weight (LoraHub: −1.5).</summary>
     public double Lower { get; init; } = -1.5;
@@ -38,7 +38,7 @@ public sealed record LoraHubOptions
 /// <param name="Penalty">λ·‖w*‖₁/K.</param>
 /// <param name="BaseLoss">L(0): the base model's loss on the examples.</param>
 /// <param name="Search">The CEM run (fitness = −L(w) − λ‖w‖₁/K).</param>
-public sealed record LoraHubResult(IReadOnlyList<string> Names, double[] Weights, double Loss, double Penalty, double BaseLoss, CemResult Search);
+internal sealed record LoraHubResult(IReadOnlyList<string> Names, double[] Weights, double Loss, double Penalty, double BaseLoss, CemResult Search);
 
 /// <summary>
 /// LoraHub-style composition: maximise f(w) = −L(w) − λ·‖w‖₁/K over w ∈ [lo, hi]^K, where L(w) is the
@@ -47,7 +47,7 @@ public sealed record LoraHubResult(IReadOnlyList<string> Names, double[] Weights
 /// y = W x + Σ_i w_i · s_i · B_i A_i x. LoraHub instead scales both factors (A = Σ w_i A_i, B = Σ w_i B_i, so cross
 /// terms w_i w_j B_i A_j appear); the output-space sum used here is linear in w and needs no factor re-assembly.
 /// </summary>
-public static class LoraHubComposer
+internal static class LoraHubComposer
 {
     /// <summary>
     /// Searches the weights of <paramref name="adapters"/> (already added to <paramref name="host"/>) on

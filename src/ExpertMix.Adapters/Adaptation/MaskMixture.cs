@@ -18,7 +18,7 @@ public enum MixtureScope
 /// within z'_m matter and <c>norm_coeffs = false</c> (α is not normalised). A base-weights "expert" (soft dispatch's
 /// <c>other</c>) is any constant mask, e.g. <see cref="ConstantMask"/>, which alone gives W' = W.
 /// </summary>
-public static class MaskMixture
+internal static class MaskMixture
 {
     /// <summary>sigmoid(x) = 1/(1 + e^{−x}) in double, rounded to float.</summary>
     public static float Sigmoid(float x) => (float)(1.0 / (1.0 + Math.Exp(-(double)x)));

@@ -11,12 +11,12 @@ namespace ExpertMix.Adapters.Adaptation;
 /// <param name="Search">The CEM run.</param>
 /// <param name="ModelCalls">Greedy answers generated: evaluations × shots (+ validation checks).</param>
 /// <param name="Seconds">Wall time of the search.</param>
-public sealed record T2FewShotResult(double[] Alpha, IReadOnlyList<string> Labels, CemResult Search, long ModelCalls, double Seconds);
+internal sealed record T2FewShotResult(double[] Alpha, IReadOnlyList<string> Labels, CemResult Search, long ModelCalls, double Seconds);
 
 /// <summary>The fitness of one α on a set of shots.</summary>
 /// <param name="Accuracy">Fraction of shots answered correctly (greedy).</param>
 /// <param name="MeanLogLikelihood">Σ log p(own completion tokens) / #tokens over the correct shots (0 when none).</param>
-public readonly record struct ShotFitness(double Accuracy, double MeanLogLikelihood);
+internal readonly record struct ShotFitness(double Accuracy, double MeanLogLikelihood);
 
 public sealed partial class Transformer2
 {
@@ -29,7 +29,7 @@ public sealed partial class Transformer2
     /// prompt; the weights are back to the base on return.
     /// </summary>
     /// <exception cref="ArgumentException">No shots or no experts.</exception>
-    public T2FewShotResult AdaptFewShot(EvalTask task, IReadOnlyList<EvalExample> shots, IReadOnlyList<EvalExample>? validation = null, int? maxNewTokens = null,
+    internal T2FewShotResult AdaptFewShot(EvalTask task, IReadOnlyList<EvalExample> shots, IReadOnlyList<EvalExample>? validation = null, int? maxNewTokens = null,
         Action<CemIteration>? onIteration = null)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -68,7 +68,7 @@ public sealed partial class Transformer2
     /// prompts cut from the left to fit), verifies them and returns (accuracy, Σ_correct log p(completion) / Σ_correct
     /// |completion|), the log-probabilities being those of the model's own completion tokens under α. Leaves α installed.
     /// </summary>
-    public ShotFitness ScoreShots(EvalTask task, IReadOnlyList<EvalExample> shots, IReadOnlyList<double> alpha, int? maxNewTokens = null)
+    internal ShotFitness ScoreShots(EvalTask task, IReadOnlyList<EvalExample> shots, IReadOnlyList<double> alpha, int? maxNewTokens = null)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(shots);

@@ -209,7 +209,7 @@ public sealed partial class Transformer2 : IDisposable
     /// the label for hard dispatch and few-shot (prompts sharing weights are batched together) and a per-prompt key for
     /// soft dispatch; Apply = <see cref="Apply"/>.
     /// </summary>
-    public IFirstPass AsFirstPass() => new DelegateFirstPass(
+    internal IFirstPass AsFirstPass() => new DelegateFirstPass(
         prompt =>
         {
             var d = Classify(prompt);

@@ -70,7 +70,7 @@ public sealed record Transformer2Options
     public MixtureScope Scope { get; init; } = MixtureScope.Global;
 
     /// <summary>CEM settings of the few-shot search (defaults: the reference's §9.3 values).</summary>
-    public CemOptions Cem { get; init; } = new();
+    internal CemOptions Cem { get; init; } = new();
 
     /// <summary>How the second pass (and few-shot answers) wrap a prompt: raw text or the model's chat template.</summary>
     public PromptFormat SecondPassFormat { get; init; } = PromptFormat.Raw;

@@ -5,10 +5,10 @@ namespace ExpertMix.Adapters.Evaluation;
 /// <param name="Accuracy">Mean correctness, k/n.</param>
 /// <param name="Low">Lower bound of the interval.</param>
 /// <param name="High">Upper bound of the interval.</param>
-public sealed record AccuracyInterval(double Accuracy, double Low, double High);
+internal sealed record AccuracyInterval(double Accuracy, double Low, double High);
 
 /// <summary>Percentile bootstrap over items.</summary>
-public static class Bootstrap
+internal static class Bootstrap
 {
     /// <summary>Default number of resamples.</summary>
     public const int DefaultResamples = 1000;

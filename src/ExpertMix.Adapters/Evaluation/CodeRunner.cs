@@ -4,7 +4,7 @@ using System.Diagnostics;
 namespace ExpertMix.Adapters.Evaluation;
 
 /// <summary>How a program run ended.</summary>
-public enum CodeOutcome
+internal enum CodeOutcome
 {
     /// <summary>Exit code 0: every test passed.</summary>
     Passed,
@@ -20,7 +20,7 @@ public enum CodeOutcome
 }
 
 /// <summary>The isolation the runner could obtain on this machine (probed once per process).</summary>
-public enum SandboxLevel
+internal enum SandboxLevel
 {
     /// <summary>
     /// <c>unshare -r -n -p -f --kill-child</c>: new user, network (loopback only, down) and PID namespaces; when the
@@ -44,10 +44,10 @@ public enum SandboxLevel
 /// <param name="Stdout">Standard output (at most <see cref="CodeRunnerOptions.MaxOutputChars"/> characters).</param>
 /// <param name="Stderr">Standard error (truncated likewise).</param>
 /// <param name="Elapsed">Wall time of the run.</param>
-public sealed record CodeRunResult(CodeOutcome Outcome, int? ExitCode, string Stdout, string Stderr, TimeSpan Elapsed);
+internal sealed record CodeRunResult(CodeOutcome Outcome, int? ExitCode, string Stdout, string Stderr, TimeSpan Elapsed);
 
 /// <summary>Options of <see cref="CodeRunner"/>.</summary>
-public sealed record CodeRunnerOptions
+internal sealed record CodeRunnerOptions
 {
     /// <summary>Wall-clock limit per program (default 10 s).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -71,7 +71,7 @@ public sealed record CodeRunnerOptions
 /// fresh). Under <see cref="SandboxLevel.NamespacesWithPid"/> the program is PID 1 of its namespace, so signals it
 /// sends itself without a handler (e.g. <c>os.kill(os.getpid(), SIGTERM)</c>) are ignored.
 /// </summary>
-public sealed class CodeRunner
+internal sealed class CodeRunner
 {
     private static readonly Lazy<SandboxLevel> Probed = new(Probe);
 

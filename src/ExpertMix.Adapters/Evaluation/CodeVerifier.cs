@@ -10,7 +10,7 @@ namespace ExpertMix.Adapters.Evaluation;
 /// The <see cref="Verdict.Detail"/> is the outcome name (and the last line of stderr on error).
 /// </summary>
 /// <param name="runner">The runner (default options when null).</param>
-public sealed partial class CodeVerifier(CodeRunner? runner = null) : IVerifier
+internal sealed partial class CodeVerifier(CodeRunner? runner = null) : IVerifier
 {
     [GeneratedRegex(@"```[ \t]*(?:python|py|Python)?[ \t]*\r?\n(.*?)(?:```|$)", RegexOptions.Singleline)]
     private static partial Regex Fenced();

@@ -10,7 +10,7 @@ namespace ExpertMix.Adapters.Evaluation;
 /// prediction), both indexed by <see cref="Labels"/>. Accuracy = trace / total; recall of row t = count(t, t) / row
 /// total (null for an empty row).
 /// </summary>
-public sealed class ConfusionMatrix
+internal sealed class ConfusionMatrix
 {
     private readonly Dictionary<string, int> _index;
     private readonly long[,] _counts;

@@ -8,7 +8,7 @@ using ExpertMix.Models.Tokenization;
 namespace ExpertMix.Adapters.Evaluation;
 
 /// <summary>Options of <see cref="EvalHarness.Run"/>.</summary>
-public sealed record EvalOptions
+internal sealed record EvalOptions
 {
     /// <summary>The split to evaluate.</summary>
     public EvalSplit Split { get; init; } = EvalSplit.Test;
@@ -42,7 +42,7 @@ public sealed record EvalOptions
 /// positions are cut from the left to leave room for at least min(max new tokens, positions / 4) new tokens; a
 /// batch's max new tokens is lowered so that its longest prompt fits.
 /// </summary>
-public sealed class EvalHarness
+internal sealed class EvalHarness
 {
     /// <summary>Creates a harness over a generator (model, tokenizer, optional chat template).</summary>
     public EvalHarness(Generator generator) => Generator = generator ?? throw new ArgumentNullException(nameof(generator));

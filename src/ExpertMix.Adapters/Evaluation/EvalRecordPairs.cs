@@ -8,13 +8,13 @@ namespace ExpertMix.Adapters.Evaluation;
 /// <param name="Id">The item id.</param>
 /// <param name="Correct">The verdict.</param>
 /// <param name="Line">1-based line number in the file.</param>
-public sealed record EvalVerdict(int Seed, string Id, bool Correct, int Line);
+internal sealed record EvalVerdict(int Seed, string Id, bool Correct, int Line);
 
 /// <summary>The verdicts of two runs paired by item, in the order of run A's file.</summary>
 /// <param name="A">Run A's verdicts.</param>
 /// <param name="B">Run B's verdicts (B[i] is the same item as A[i]).</param>
 /// <param name="BySeed">True when items were keyed by (seed, id) because some id repeats within a file.</param>
-public sealed record EvalRecordPairs(IReadOnlyList<bool> A, IReadOnlyList<bool> B, bool BySeed)
+internal sealed record EvalRecordPairs(IReadOnlyList<bool> A, IReadOnlyList<bool> B, bool BySeed)
 {
     /// <summary>
     /// Reads the verdicts of a records file: one JSON object per non-blank line with a string <c>id</c>, a boolean

@@ -19,7 +19,7 @@ namespace ExpertMix.Adapters.Evaluation;
 /// <param name="PromptTokens">Prompt tokens (after any left truncation).</param>
 /// <param name="NewTokens">Generated tokens.</param>
 /// <param name="Finish">Why generation stopped (eos, stop, length).</param>
-public sealed record EvalRecord(int Seed, string Id, string Prompt, string Completion, string? Extracted, string Gold, bool Correct, string? Detail,
+internal sealed record EvalRecord(int Seed, string Id, string Prompt, string Completion, string? Extracted, string Gold, bool Correct, string? Detail,
     string? FirstPassKey, double FirstPassSeconds, double SecondPassSeconds, double VerifySeconds, int PromptTokens, int NewTokens, string Finish)
 {
     /// <summary>Writes the record as one JSON object (snake_case keys).</summary>
@@ -53,14 +53,14 @@ public sealed record EvalRecord(int Seed, string Id, string Prompt, string Compl
 /// <param name="FirstPassSeconds">Total first-pass time.</param>
 /// <param name="SecondPassSeconds">Total second-pass (generation) time.</param>
 /// <param name="VerifySeconds">Total verification time.</param>
-public sealed record EvalSeedResult(int Seed, int N, AccuracyInterval Interval, double FirstPassSeconds, double SecondPassSeconds, double VerifySeconds);
+internal sealed record EvalSeedResult(int Seed, int N, AccuracyInterval Interval, double FirstPassSeconds, double SecondPassSeconds, double VerifySeconds);
 
 /// <summary>
 /// An evaluation over one or more seeds. <see cref="Accuracy"/> is the mean of the per-seed accuracies and
 /// <see cref="AccuracySd"/> their sample standard deviation; <see cref="Interval"/> is the bootstrap interval of the
 /// first seed when there is one seed, else of all seeds' records pooled (<see cref="Wilson"/> likewise); times are totals over seeds.
 /// </summary>
-public sealed record EvalReport
+internal sealed record EvalReport
 {
     /// <summary>Task name.</summary>
     public required string Task { get; init; }

@@ -2,7 +2,7 @@
 namespace ExpertMix.Adapters.Evaluation;
 
 /// <summary>Which part of a task's data to evaluate on.</summary>
-public enum EvalSplit
+internal enum EvalSplit
 {
     /// <summary>The development split (for checkpoint, CEM and shot selection); disjoint from <see cref="Test"/>.</summary>
     Dev,
@@ -15,7 +15,7 @@ public enum EvalSplit
 /// <param name="Id">A stable id (dataset id, or file name + row index).</param>
 /// <param name="Prompt">The prompt text (system text and layout already applied; raw, not chat-templated).</param>
 /// <param name="Gold">The gold answer handed to the verifier (for code tasks: the test code).</param>
-public sealed record EvalExample(string Id, string Prompt, string Gold)
+internal sealed record EvalExample(string Id, string Prompt, string Gold)
 {
     /// <summary>Text put before the completion when it is verified (HumanEval: the prompt, whose function the model completes).</summary>
     public string VerifyPrefix { get; init; } = "";
@@ -28,7 +28,7 @@ public sealed record EvalExample(string Id, string Prompt, string Gold)
 }
 
 /// <summary>A task: its verifier, decoding limits and how examples are read from a file or directory.</summary>
-public sealed record EvalTask
+internal sealed record EvalTask
 {
     /// <summary>Task name as on the command line.</summary>
     public required string Name { get; init; }

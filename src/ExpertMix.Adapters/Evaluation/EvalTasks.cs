@@ -12,7 +12,7 @@ namespace ExpertMix.Adapters.Evaluation;
 /// FNV-1a(id) mod 10 = 0 (about 10%), test otherwise — so dev and test never overlap; numbers on such test parts
 /// are "not comparable to the paper".
 /// </summary>
-public static class EvalTasks
+internal static class EvalTasks
 {
     /// <summary>Reference GSM8K system text.</summary>
     public const string Gsm8kSystem = "Below is an instruction that describes a task. Write a response that appropriately completes the request.";

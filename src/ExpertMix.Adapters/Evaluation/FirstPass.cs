@@ -7,14 +7,14 @@ namespace ExpertMix.Adapters.Evaluation;
 /// weights, so the harness batches their second passes together.
 /// </param>
 /// <param name="Payload">Strategy-specific data (e.g. the mixing coefficients), handed back to <see cref="IFirstPass.Apply"/>.</param>
-public sealed record FirstPassDecision(string Key, object? Payload = null);
+internal sealed record FirstPassDecision(string Key, object? Payload = null);
 
 /// <summary>
 /// A first pass (Transformer² strategy): <see cref="Decide"/> runs once per prompt and is timed as "first pass";
 /// <see cref="Apply"/> installs the weights for a decision until the returned handle is disposed, and the harness
 /// generates the answers (the "second pass") in between. Without a first pass the first-pass time is 0.
 /// </summary>
-public interface IFirstPass
+internal interface IFirstPass
 {
     /// <summary>Examines <paramref name="prompt"/> (e.g. classifies it with the model) and returns the decision.</summary>
     FirstPassDecision Decide(string prompt);
@@ -26,7 +26,7 @@ public interface IFirstPass
 /// <summary>A first pass from two delegates (handy for tests and simple strategies).</summary>
 /// <param name="decide">The decision per prompt.</param>
 /// <param name="apply">Installs a decision's weights (null: nothing to install).</param>
-public sealed class DelegateFirstPass(Func<string, FirstPassDecision> decide, Func<FirstPassDecision, IDisposable>? apply = null) : IFirstPass
+internal sealed class DelegateFirstPass(Func<string, FirstPassDecision> decide, Func<FirstPassDecision, IDisposable>? apply = null) : IFirstPass
 {
     /// <inheritdoc/>
     public FirstPassDecision Decide(string prompt) => decide(prompt);

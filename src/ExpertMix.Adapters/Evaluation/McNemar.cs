@@ -2,7 +2,7 @@
 namespace ExpertMix.Adapters.Evaluation;
 
 /// <summary>McNemar's exact (binomial) test of paired binary outcomes.</summary>
-public static class McNemar
+internal static class McNemar
 {
     /// <summary>
     /// Two-sided exact p of McNemar's test with <paramref name="onlyA"/> = b pairs where only A is correct and

@@ -19,7 +19,7 @@ namespace ExpertMix.Adapters.Evaluation;
 /// <param name="Resamples">Bootstrap resamples.</param>
 /// <param name="Seed">Bootstrap seed.</param>
 /// <param name="Level">Confidence level of the intervals (the Wilson intervals use z = 1.96, i.e. 95%).</param>
-public sealed record PairedComparison(int N, AccuracyInterval A, AccuracyInterval B, AccuracyInterval Difference,
+internal sealed record PairedComparison(int N, AccuracyInterval A, AccuracyInterval B, AccuracyInterval Difference,
     int BothCorrect, int OnlyA, int OnlyB, int BothWrong, double McNemarP, int Resamples, int Seed, double Level)
 {
     /// <summary>Default resamples of the paired bootstrap (spec §12.3).</summary>

@@ -8,14 +8,14 @@ namespace ExpertMix.Adapters.Evaluation;
 /// <param name="Correct">True when the extracted answer matches the gold.</param>
 /// <param name="Extracted">The answer found in the completion, or null when none could be extracted.</param>
 /// <param name="Detail">Extra information (e.g. the code runner's outcome), or null.</param>
-public sealed record Verdict(bool Correct, string? Extracted, string? Detail = null)
+internal sealed record Verdict(bool Correct, string? Extracted, string? Detail = null)
 {
     /// <summary>The ±1 reward of the reference REINFORCE recipe: +1 when correct, else −1.</summary>
     public float Reward => Correct ? 1f : -1f;
 }
 
 /// <summary>Checks a completion against a gold answer.</summary>
-public interface IVerifier
+internal interface IVerifier
 {
     /// <summary>A short name (e.g. "gsm8k-number").</summary>
     string Name { get; }
@@ -29,7 +29,7 @@ public interface IVerifier
 /// solution). Numbers may carry a sign (a hyphen right after a word character, as in "3-5", is not a sign), thousands commas, a leading <c>$</c> and a trailing <c>.</c>; they are compared
 /// as decimals, so "18.00" equals "18".
 /// </summary>
-public sealed partial class Gsm8kVerifier : IVerifier
+internal sealed partial class Gsm8kVerifier : IVerifier
 {
     [GeneratedRegex(@"(?<![\w.])-?\$?\d[\d,]*(?:\.\d+)?")]
     private static partial Regex NumberPattern();
@@ -76,7 +76,7 @@ public sealed partial class Gsm8kVerifier : IVerifier
 /// — a completion that starts with a choice label; compared with the gold label (case-insensitive; numeric labels
 /// 1–5 are accepted as well).
 /// </summary>
-public sealed partial class ChoiceLetterVerifier : IVerifier
+internal sealed partial class ChoiceLetterVerifier : IVerifier
 {
     [GeneratedRegex(@"answer is \(?([A-E1-5])\)?", RegexOptions.IgnoreCase)]
     private static partial Regex AnswerIs();
@@ -111,7 +111,7 @@ public sealed partial class ChoiceLetterVerifier : IVerifier
 /// PubMedQA: the decision yes/no/maybe. Taken from the last <c>Decision: X</c> (the layout of the training
 /// converter), else <c>answer is X</c>, else the first of the three words in the completion; compared case-insensitively.
 /// </summary>
-public sealed partial class YesNoMaybeVerifier : IVerifier
+internal sealed partial class YesNoMaybeVerifier : IVerifier
 {
     [GeneratedRegex(@"(?:decision|answer is|answer)\s*:?\s*\(?(yes|no|maybe)\b", RegexOptions.IgnoreCase)]
     private static partial Regex Labelled();
@@ -141,7 +141,7 @@ public sealed partial class YesNoMaybeVerifier : IVerifier
 
 /// <summary>Exact string match after collapsing runs of white space to one space and trimming (case-sensitive unless asked).</summary>
 /// <param name="comparison">How the normalised strings are compared.</param>
-public sealed partial class ExactMatchVerifier(StringComparison comparison = StringComparison.Ordinal) : IVerifier
+internal sealed partial class ExactMatchVerifier(StringComparison comparison = StringComparison.Ordinal) : IVerifier
 {
     [GeneratedRegex(@"\s+")]
     private static partial Regex Space();
@@ -166,7 +166,7 @@ public sealed partial class ExactMatchVerifier(StringComparison comparison = Str
 /// </summary>
 /// <param name="pattern">The extraction pattern.</param>
 /// <param name="comparison">How extraction and gold are compared.</param>
-public sealed class RegexVerifier(string pattern, StringComparison comparison = StringComparison.Ordinal) : IVerifier
+internal sealed class RegexVerifier(string pattern, StringComparison comparison = StringComparison.Ordinal) : IVerifier
 {
     private readonly Regex _regex = new(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
@@ -189,7 +189,7 @@ public sealed class RegexVerifier(string pattern, StringComparison comparison = 
 /// "12" matches "12." and "12 apples" but not "123"). The extracted text is the completion's prefix of the gold's length.
 /// </summary>
 /// <param name="comparison">How the prefix and the gold are compared.</param>
-public sealed class AnswerPrefixVerifier(StringComparison comparison = StringComparison.Ordinal) : IVerifier
+internal sealed class AnswerPrefixVerifier(StringComparison comparison = StringComparison.Ordinal) : IVerifier
 {
     /// <inheritdoc/>
     public string Name => "answer-prefix";

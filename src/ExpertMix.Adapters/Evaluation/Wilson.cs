@@ -2,7 +2,7 @@
 namespace ExpertMix.Adapters.Evaluation;
 
 /// <summary>The Wilson score interval of an accuracy k/n.</summary>
-public static class Wilson
+internal static class Wilson
 {
     /// <summary>z of a two-sided 95% interval: Φ⁻¹(0.975) = 1.959963984540054.</summary>
     public const double Z95 = 1.959963984540054;

@@ -9,14 +9,14 @@ namespace ExpertMix.Adapters.Lora;
 /// <see cref="LoraLinear"/> hands its forward to it instead of adding Σ w_i s_i B_i A_i x with the fixed user weights.
 /// X-LoRA uses this to apply per-token, per-module expert scalings without touching model files.
 /// </summary>
-public interface ILoraMixing
+internal interface ILoraMixing
 {
     /// <summary>y [..., out] for input <paramref name="x"/> [..., in] of <paramref name="linear"/> (base plus mixed branches).</summary>
     Tensor Forward(LoraLinear linear, Tensor x, ForwardContext ctx);
 }
 
 /// <summary>The context slot of <see cref="ILoraMixing"/>.</summary>
-public static class LoraMixing
+internal static class LoraMixing
 {
     /// <summary>The slot key.</summary>
     public static readonly ContextKey<ILoraMixing> Key = new("lora.mixing");

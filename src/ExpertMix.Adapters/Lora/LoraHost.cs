@@ -36,17 +36,17 @@ public sealed class LoraHost : IDisposable
     public bool IsMerged { get; private set; }
 
     /// <summary>The random stream of LoRA dropout in training forwards.</summary>
-    public Rng DropoutRng { get; } = new(0x10AA);
+    internal Rng DropoutRng { get; } = new(0x10AA);
 
     /// <summary>Every linear module path of the model, in module order.</summary>
-    public IEnumerable<string> LinearModulePaths => _model.Linears.Select(s => s.ModulePath);
+    internal IEnumerable<string> LinearModulePaths => _model.Linears.Select(s => s.ModulePath);
 
     /// <summary>The output head's module path (excluded by <c>all-linear</c>).</summary>
-    public string OutputHeadPath => _model.Linears[^1].ModulePath;
+    internal string OutputHeadPath => _model.Linears[^1].ModulePath;
 
     /// <summary>Module paths <paramref name="config"/> targets on this model.</summary>
     /// <exception cref="ArgumentException">It targets nothing: the message lists the model's linear modules.</exception>
-    public IReadOnlyList<string> ResolveTargets(LoraConfig config)
+    internal IReadOnlyList<string> ResolveTargets(LoraConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         var hits = _model.Linears.Select(s => s.ModulePath).Where(p => config.Targets(p, p == OutputHeadPath)).ToList();
@@ -65,7 +65,7 @@ public sealed class LoraHost : IDisposable
     /// U(−1/√in, 1/√in) (or N(0, 1/r) for Gaussian), B = 0 (random for <see cref="LoraInit.Random"/>), attaches it
     /// with weight 1 and returns it (owned by the host). Factors require grad.
     /// </summary>
-    public LoraAdapter CreateAdapter(string name, LoraConfig config, Rng rng)
+    internal LoraAdapter CreateAdapter(string name, LoraConfig config, Rng rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
         config.Validate();
@@ -160,7 +160,7 @@ public sealed class LoraHost : IDisposable
     }
 
     /// <summary>The factors of adapter <paramref name="name"/> as (PEFT key, tensor), for optimisers and checkpoints.</summary>
-    public IReadOnlyList<(string Name, Tensor Param)> Parameters(string name) => _adapters[IndexOf(name)].Adapter.NamedFactors().ToList();
+    internal IReadOnlyList<(string Name, Tensor Param)> Parameters(string name) => _adapters[IndexOf(name)].Adapter.NamedFactors().ToList();
 
     /// <summary>Restores the model's original projections and disposes the adapters.</summary>
     public void Dispose()

@@ -14,7 +14,7 @@ namespace ExpertMix.Adapters.Lora;
 /// writing an HF checkpoint transposes by module type. A context carrying an <see cref="ILoraMixing"/> (X-LoRA) takes
 /// over the branch sum for that forward. Owns the base module; does not own the adapters' factors.
 /// </summary>
-public sealed class LoraLinear : ILinearLike, IDisposable
+internal sealed class LoraLinear : ILinearLike, IDisposable
 {
     private readonly List<LoraBranch> _branches = [];
     private readonly Tensor _baseWeight;
@@ -215,7 +215,7 @@ public sealed class LoraLinear : ILinearLike, IDisposable
 }
 
 /// <summary>One adapter's branch inside a <see cref="LoraLinear"/>: its factors, user weight w and dropout.</summary>
-public sealed class LoraBranch
+internal sealed class LoraBranch
 {
     internal LoraBranch(string adapter, LoraModule module, float weight, float dropout, Rng? dropoutRng)
     {

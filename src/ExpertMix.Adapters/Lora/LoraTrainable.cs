@@ -10,7 +10,7 @@ namespace ExpertMix.Adapters.Lora;
 /// trainable parameters (named by PEFT key), the loss is <see cref="CausalLmLoss"/>, dropout draws from the host's
 /// stream, and the artefact is a PEFT adapter directory.
 /// </summary>
-public sealed class LoraTrainable : ITrainable
+internal sealed class LoraTrainable : ITrainable
 {
     /// <summary>Trains <paramref name="adapter"/>, which must be attached to <paramref name="host"/>.</summary>
     public LoraTrainable(LoraHost host, LoraAdapter adapter)

@@ -41,7 +41,7 @@ public sealed record LoraTrainingOptions
 /// This is what <c>expertmix lora train</c> runs, so the same options give the same adapter bit for bit. Disposing
 /// restores the model's projections and frees the in-memory adapter (the exported one stays on disk).
 /// </summary>
-public sealed class LoraTrainingRun : IDisposable
+internal sealed class LoraTrainingRun : IDisposable
 {
     private const ulong InitSeedSalt = 0x5EED_10AAUL;
     private readonly LoraHost _host;

@@ -14,7 +14,7 @@ namespace ExpertMix.Adapters.Lora;
 /// written untied (<c>lm_head.weight</c> + <c>tie_word_embeddings: false</c>). Config, generation config and tokenizer
 /// files are copied. The result loads in transformers' <c>from_pretrained</c> and in <see cref="CausalLm.Load"/>.
 /// </summary>
-public static class MergedModelWriter
+internal static class MergedModelWriter
 {
     /// <summary>transformers' default <c>max_shard_size</c> (5 GB).</summary>
     public const long DefaultMaxShardBytes = 5_000_000_000;

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace ExpertMix.Adapters.Lora;
 
 /// <summary>adapter_config.json ⇄ <see cref="LoraConfig"/> (field table: docs/lora.md, spec §2.2).</summary>
-public static class PeftConfigJson
+internal static class PeftConfigJson
 {
     /// <summary>The config file name inside an adapter directory.</summary>
     public const string FileName = "adapter_config.json";

@@ -9,7 +9,7 @@ namespace ExpertMix.Adapters.Lora;
 /// <c>adapter_model.safetensors</c> (metadata <c>{"format":"pt"}</c>) with keys
 /// <c>base_model.model.&lt;module&gt;.lora_A.weight</c> [r, in] and <c>….lora_B.weight</c> [out, r].
 /// </summary>
-public static class PeftFormat
+internal static class PeftFormat
 {
     /// <summary>The tensor file inside an adapter directory.</summary>
     public const string WeightsFileName = "adapter_model.safetensors";

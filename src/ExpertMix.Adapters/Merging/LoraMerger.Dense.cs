@@ -6,7 +6,7 @@ using ExpertMix.Tensors;
 
 namespace ExpertMix.Adapters.Merging;
 
-public static partial class LoraMerger
+internal static partial class LoraMerger
 {
     // PEFT svd / *_svd: the dense combination (or, for plain svd, the factorised target) then a rank-k truncated SVD.
     private static (float[] B, float[] A, int Rank) PeftSvdModule(ModuleContributions m, MergeMethod method, MergeOptions options, int rank)

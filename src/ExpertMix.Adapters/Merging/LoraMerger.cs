@@ -9,7 +9,7 @@ namespace ExpertMix.Adapters.Merging;
 /// adapters receives only their terms. Adapter outputs have scaling 1 (r = lora_alpha, no rsLoRA); every result
 /// carries the composition error against T = Σ w_i s_i B_i A_i (§4).
 /// </summary>
-public static partial class LoraMerger
+internal static partial class LoraMerger
 {
     /// <summary>Merges <paramref name="inputs"/> with <paramref name="method"/>.</summary>
     /// <exception cref="ArgumentException">Invalid options, no inputs, shapes that disagree, unequal ranks for a method that needs equal ranks, or slerp without exactly two inputs.</exception>

@@ -73,10 +73,10 @@ public sealed record MergeOptions
 /// <param name="Consensus">Sign consensus.</param>
 /// <param name="Normalize">Whether to divide by the (masked) weight sum.</param>
 /// <param name="Rescale">Rescale of sparsified deltas.</param>
-public sealed record GtaSettings(Sparsifier Sparsifier, ConsensusMethod Consensus, NormalizeMode Normalize, RescaleMode Rescale);
+internal sealed record GtaSettings(Sparsifier Sparsifier, ConsensusMethod Consensus, NormalizeMode Normalize, RescaleMode Rescale);
 
 /// <summary>Method names (as PEFT / mergekit spell them) and the defaults table of §3.4.</summary>
-public static class MergeMethodInfo
+internal static class MergeMethodInfo
 {
     private static readonly (MergeMethod Method, string Name)[] Names =
     [

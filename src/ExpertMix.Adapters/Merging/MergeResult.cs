@@ -9,7 +9,7 @@ namespace ExpertMix.Adapters.Merging;
 /// no rsLoRA) or <see cref="DenseDeltas"/> (ΔW [out, in] f32 per module path, HF layout), plus the composition error
 /// against T = Σ w_i ΔW_i. Owns its tensors.
 /// </summary>
-public sealed class MergeResult : IDisposable
+internal sealed class MergeResult : IDisposable
 {
     internal MergeResult(MergeMethod method, MergeMethod effectiveMethod, LoraAdapter? adapter, IReadOnlyDictionary<string, Tensor>? dense,
         CompositionErrorReport error, IReadOnlyList<ModuleContributions>? targets = null)

@@ -9,10 +9,10 @@ namespace ExpertMix.Adapters.Merging;
 /// <param name="Error">‖B·A − ΔW‖_F / ‖ΔW‖_F per module (Dense: from the discarded singular values) and in aggregate.</param>
 /// <param name="TargetError">When re-compressing a <see cref="MergeResult"/>: ‖B·A − T‖_F / ‖T‖_F against the merge's
 /// target T = Σ w_i s_i B_i A_i (Gram traces), i.e. the composition error of the final adapter; otherwise null.</param>
-public sealed record RecompressResult(LoraAdapter Adapter, CompositionErrorReport Error, CompositionErrorReport? TargetError = null);
+internal sealed record RecompressResult(LoraAdapter Adapter, CompositionErrorReport Error, CompositionErrorReport? TargetError = null);
 
 /// <summary>Turns dense ΔW [out, in] per module into a LoRA adapter by exact truncated SVD.</summary>
-public static class Recompressor
+internal static class Recompressor
 {
     /// <summary>
     /// Truncated SVD of every ΔW in <paramref name="dense"/> with the rank chosen by <paramref name="selection"/>

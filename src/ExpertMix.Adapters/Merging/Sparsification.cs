@@ -9,7 +9,7 @@ namespace ExpertMix.Adapters.Merging;
 /// Sparsifiers over one tensor x of N = rows·cols entries with density ρ (docs §3.3–3.4). ρ ≥ 1 returns x unchanged;
 /// ρ &lt; 0 is an error. Kept entries may be rescaled (<see cref="RescaleMode"/>).
 /// </summary>
-public static class Sparsification
+internal static class Sparsification
 {
     /// <summary>
     /// The generator of the random mask for (seed, module path, adapter index): seeded with

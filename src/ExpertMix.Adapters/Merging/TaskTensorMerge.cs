@@ -8,7 +8,7 @@ namespace ExpertMix.Adapters.Merging;
 /// PEFT's <c>merge_utils</c> functions f over tensors X_i (same shape, flattened) with weights ω_i and density ρ,
 /// accumulated in f64 and rounded once to f32.
 /// </summary>
-public static class PeftMergeFunctions
+internal static class PeftMergeFunctions
 {
     /// <summary><c>task_arithmetic</c>: Σ ω_i X_i.</summary>
     public static float[] TaskArithmetic(IReadOnlyList<float[]> xs, IReadOnlyList<double> weights) => WeightedSum(xs, weights);
@@ -99,7 +99,7 @@ public static class PeftMergeFunctions
 }
 
 /// <summary>mergekit's generalized task arithmetic combine step and slerp on flat deltas.</summary>
-public static class MergekitFunctions
+internal static class MergekitFunctions
 {
     /// <summary>
     /// Combines (already sparsified) deltas τ_i with weights w_i: τ'_i = w_i τ_i. With consensus, elect

@@ -12,10 +12,10 @@ namespace ExpertMix.Adapters.Study;
 /// <param name="PearsonHigh">97.5th percentile of r.</param>
 /// <param name="SlopeLow">2.5th percentile of the slope.</param>
 /// <param name="SlopeHigh">97.5th percentile of the slope.</param>
-public sealed record CorrelationResult(int N, double Pearson, double Slope, double Intercept, double PearsonLow, double PearsonHigh, double SlopeLow, double SlopeHigh);
+internal sealed record CorrelationResult(int N, double Pearson, double Slope, double Intercept, double PearsonLow, double PearsonHigh, double SlopeLow, double SlopeHigh);
 
 /// <summary>Descriptive statistics for the summation study.</summary>
-public static class Correlation
+internal static class Correlation
 {
     /// <summary>Pearson r and slope of <paramref name="y"/> on <paramref name="x"/>, with a seeded percentile bootstrap over points.</summary>
     /// <exception cref="ArgumentException">Lengths differ.</exception>

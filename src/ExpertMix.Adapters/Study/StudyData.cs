@@ -13,7 +13,7 @@ namespace ExpertMix.Adapters.Study;
 /// <param name="Train">Training rows used.</param>
 /// <param name="Validation">Validation rows (held out, unused by the study).</param>
 /// <param name="Test">Test rows of the standard protocol.</param>
-public sealed record DomainSize(string Name, string File, int Rows, int Train, int Validation, int Test);
+internal sealed record DomainSize(string Name, string File, int Rows, int Train, int Validation, int Test);
 
 /// <summary>One fixed-length example of the faithful objective: ids, labels (no −100) and the input's padding mask.</summary>
 internal sealed record PairedExample(int[] InputIds, int[] Labels, float[] Mask);

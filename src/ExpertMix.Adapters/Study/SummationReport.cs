@@ -23,7 +23,7 @@ namespace ExpertMix.Adapters.Study;
 /// <param name="RmsToFloor">RMS cosine ÷ the random floor √(2/π)/√(mn) (mean over pairs).</param>
 /// <param name="FactorSumError">Composition error ‖ΔW_factor-sum − ΣΔWᵢ‖/‖ΣΔWᵢ‖ over modules.</param>
 /// <param name="CatVsDeltaSumMaxLogitDiff">max |logits(cat) − logits(delta-sum)| on the first test batch (exactness check).</param>
-public sealed record SummationRow(
+internal sealed record SummationRow(
     ulong Seed, IReadOnlyList<string> Domains, IReadOnlyDictionary<string, double> SinglePerplexity, double BasePerplexity, double JointPerplexity,
     double DeltaSumPerplexity, double FactorSumPerplexity, double DeltaSumVsJointPercent, double FactorSumVsJointPercent, int CommonModules,
     double RmsCosine, double GlobalCosine, double RawParameterCosine, double RmsToFloor, double FactorSumError, double CatVsDeltaSumMaxLogitDiff)
@@ -38,7 +38,7 @@ public sealed record SummationRow(
 /// <param name="Rows">Every combination × seed.</param>
 /// <param name="DeltaSumFit">Pearson r and slope of delta-sum ΔPPL% on RMS cosine over the pair rows of every seed.</param>
 /// <param name="FactorSumFit">The same for factor-sum.</param>
-public sealed record ObjectiveResult(StudyObjective Objective, IReadOnlyDictionary<string, double> BasePerplexity, IReadOnlyList<SummationRow> Rows,
+internal sealed record ObjectiveResult(StudyObjective Objective, IReadOnlyDictionary<string, double> BasePerplexity, IReadOnlyList<SummationRow> Rows,
     CorrelationResult DeltaSumFit, CorrelationResult FactorSumFit);
 
 /// <summary>The whole study.</summary>
@@ -50,7 +50,7 @@ public sealed record ObjectiveResult(StudyObjective Objective, IReadOnlyDictiona
 /// <param name="Domains">Rows per domain.</param>
 /// <param name="Objectives">One result per objective.</param>
 /// <param name="Seconds">Wall time.</param>
-public sealed record SummationReport(SummationStudyOptions Options, string Model, string Targets, int AdaptedModules, long AdapterParameters,
+internal sealed record SummationReport(SummationStudyOptions Options, string Model, string Targets, int AdaptedModules, long AdapterParameters,
     IReadOnlyList<DomainSize> Domains, IReadOnlyList<ObjectiveResult> Objectives, double Seconds)
 {
     private static readonly ObjectJsonOptions Json = new(JsonNamingPolicy.SnakeCaseLower, EnumJson.SnakeCaseNames, NonFiniteJson.NamedLiterals, Indented: true);

@@ -12,7 +12,7 @@ namespace ExpertMix.Adapters.Study;
 /// <summary>Progress hooks of <see cref="SummationStudy.Run"/>.</summary>
 /// <param name="Log">One line per stage (training a named adapter, evaluating a combination).</param>
 /// <param name="Training">An observer for one adapter's training run (label such as "standard seed 1: math"), or null for none.</param>
-public sealed record StudyProgress(Action<string>? Log = null, Func<string, ITrainingObserver>? Training = null);
+internal sealed record StudyProgress(Action<string>? Log = null, Func<string, ITrainingObserver>? Training = null);
 
 /// <summary>
 /// Runs the summation study of <see cref="SummationStudyOptions"/>: for every objective and seed, one LoRA adapter per
@@ -23,7 +23,7 @@ public sealed record StudyProgress(Action<string>? Log = null, Func<string, ITra
 /// PEFT directories under <c>adapters/&lt;objective&gt;/seed-&lt;s&gt;/</c> and reused by a rerun with the same recipe
 /// (a training interrupted midway resumes from its last checkpoint), so adding seeds or objectives costs only the new runs.
 /// </summary>
-public static class SummationStudy
+internal static class SummationStudy
 {
     /// <summary>File beside the results that pins the training recipe of an output folder.</summary>
     public const string RecipeFile = "study-recipe.txt";

@@ -6,10 +6,10 @@ namespace ExpertMix.Adapters.Study;
 /// <summary>One domain: a name and a JSONL file of prompt/completion rows (text rows are accepted by the standard objective only).</summary>
 /// <param name="Name">Short label (e.g. math).</param>
 /// <param name="File">The JSONL file.</param>
-public sealed record StudyDomain(string Name, string File);
+internal sealed record StudyDomain(string Name, string File);
 
 /// <summary>Whether the adapters of one seed start from the same A or from independent draws.</summary>
-public enum InitSharing
+internal enum InitSharing
 {
     /// <summary>Each adapter draws its own A (the generator mixes seed and adapter name).</summary>
     Independent,
@@ -19,7 +19,7 @@ public enum InitSharing
 }
 
 /// <summary>The training objective and its matching perplexity protocol (spec §7 items 4 and 6).</summary>
-public enum StudyObjective
+internal enum StudyObjective
 {
     /// <summary>
     /// (b) Standard causal LM on prompt + completion with the loss on completion tokens only; perplexity is
@@ -45,7 +45,7 @@ public enum StudyObjective
 /// naive sums and joints, ΔPPL% = 100·(PPL_sum − PPL_joint)/PPL_joint on the union of the combined domains' test
 /// sets, the orthogonality metrics of every pair and the correlation of ΔPPL% with RMS cosine.
 /// </summary>
-public sealed record SummationStudyOptions
+internal sealed record SummationStudyOptions
 {
     /// <summary>The base model directory (Hugging Face layout).</summary>
     public required string ModelDirectory { get; init; }

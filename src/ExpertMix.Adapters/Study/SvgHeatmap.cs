@@ -5,7 +5,7 @@ using System.Text;
 namespace ExpertMix.Adapters.Study;
 
 /// <summary>Renders a rows × columns matrix as coloured cells (white → blue for v ∈ [min, max]) with values and labels.</summary>
-public static class SvgHeatmap
+internal static class SvgHeatmap
 {
     /// <summary>The SVG document text; NaN cells are grey; the width leaves room for the last column's rotated label.</summary>
     public static string Render(double[,] values, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, string title, double min = 0, double max = 1)

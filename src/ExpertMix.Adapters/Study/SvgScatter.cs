@@ -9,10 +9,10 @@ namespace ExpertMix.Adapters.Study;
 /// <param name="Y">Vertical coordinate.</param>
 /// <param name="Label">Text drawn beside the point.</param>
 /// <param name="Group">Legend group (one colour per group).</param>
-public sealed record ScatterPoint(double X, double Y, string Label, string Group);
+internal sealed record ScatterPoint(double X, double Y, string Label, string Group);
 
 /// <summary>Renders scatter plots as standalone SVG (axes with ticks, one colour per group, a legend, an optional fit line y = a + b·x).</summary>
-public static class SvgScatter
+internal static class SvgScatter
 {
     /// <summary>The SVG document text.</summary>
     public static string Render(IReadOnlyList<ScatterPoint> points, string title, string xLabel, string yLabel, (double Intercept, double Slope)? fit = null)

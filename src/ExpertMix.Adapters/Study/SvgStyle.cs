@@ -6,7 +6,7 @@ using System.Text;
 namespace ExpertMix.Adapters.Study;
 
 /// <summary>Colours and text escaping shared by <see cref="SvgHeatmap"/>, <see cref="SvgScatter"/> and the X-LoRA scalings plot.</summary>
-public static class SvgStyle
+internal static class SvgStyle
 {
     /// <summary>Categorical colours (matplotlib tab10 order first, then lighter companions).</summary>
     public static readonly string[] Palette =

@@ -14,7 +14,7 @@ namespace ExpertMix.Adapters.Svf;
 /// <param name="U">U [m, r] row-major.</param>
 /// <param name="Sigma">σ [r], descending.</param>
 /// <param name="V">V [n, r] row-major.</param>
-public sealed record SvdDecomposition(int Rows, int Cols, double[] U, double[] Sigma, double[] V)
+internal sealed record SvdDecomposition(int Rows, int Cols, double[] U, double[] Sigma, double[] V)
 {
     /// <summary>r = min(m, n).</summary>
     public int Rank => Sigma.Length;
@@ -31,7 +31,7 @@ public sealed record SvdDecomposition(int Rows, int Cols, double[] U, double[] S
 /// The Gram's squared condition number only affects the preconditioner, never the accuracy: Jacobi works on B itself.
 /// Cost O(M·r²) per sweep; serial (callers parallelise over matrices).
 /// </summary>
-public static class FullSvd
+internal static class FullSvd
 {
     private const double Tolerance = 1e-12;
     private const int MaxSweeps = 60;

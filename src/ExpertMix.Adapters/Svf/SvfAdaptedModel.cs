@@ -75,7 +75,7 @@ public sealed class SvfAdaptedModel : ICausalLm
     }
 
     /// <summary>The targets an expert was trained on (its <c>svf_config.json</c>), or null when unknown.</summary>
-    public static SvfTargets? TargetsOf(SvfExpert expert)
+    internal static SvfTargets? TargetsOf(SvfExpert expert)
     {
         ArgumentNullException.ThrowIfNull(expert);
         return expert.Config is { Targets.Length: > 0 } c ? SvfTargets.Parse(c.Targets) : null;
@@ -86,7 +86,7 @@ public sealed class SvfAdaptedModel : ICausalLm
     /// there), else <c>svf-basis.safetensors</c> in <paramref name="modelDirectory"/> when present, else a fresh
     /// in-memory decomposition of <paramref name="targets"/> (default MLP).
     /// </summary>
-    public static SvfBasis ResolveBasis(ICausalLm model, string? basisPath, string? modelDirectory, SvfTargets? targets, Action<SvfProgress>? progress = null)
+    internal static SvfBasis ResolveBasis(ICausalLm model, string? basisPath, string? modelDirectory, SvfTargets? targets, Action<SvfProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         string baseModel = modelDirectory is null ? "" : Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDirectory)));

@@ -30,7 +30,7 @@ public sealed record SvfProgress(int Done, int Total, string ParamName, TimeSpan
 /// The SVD of one target weight W [m, n] (m = out, n = in, as the model holds it; GPT-2 Conv1D weights are transposed
 /// at load, so their basis is of Wᵀ of the checkpoint tensor): U [m, r], σ [r] descending, V [n, r], all f32, r = min(m, n).
 /// </summary>
-public sealed class SvfMatrixBasis : IDisposable
+internal sealed class SvfMatrixBasis : IDisposable
 {
     /// <summary>Takes ownership of U [m, r], σ [r] and V [n, r] of parameter <paramref name="paramName"/> (sha256 of its weight, or "" when unchecked).</summary>
     public SvfMatrixBasis(string paramName, Tensor u, Tensor s, Tensor v, string weightSha256)
@@ -107,10 +107,10 @@ public sealed class SvfBasis : IDisposable
     }
 
     /// <summary>A basis over already computed factors (tests and tools; the caller vouches that they are an SVD of the weights).</summary>
-    public static SvfBasis FromMatrices(IReadOnlyList<SvfMatrixBasis> matrices, string baseModel, SvfTargets targets) => new(matrices, baseModel, targets);
+    internal static SvfBasis FromMatrices(IReadOnlyList<SvfMatrixBasis> matrices, string baseModel, SvfTargets targets) => new(matrices, baseModel, targets);
 
     /// <summary>The matrices in model order.</summary>
-    public IReadOnlyList<SvfMatrixBasis> Matrices { get; }
+    internal IReadOnlyList<SvfMatrixBasis> Matrices { get; }
 
     /// <summary>The base model's name or path (informational).</summary>
     public string BaseModel { get; }
@@ -126,7 +126,7 @@ public sealed class SvfBasis : IDisposable
 
     /// <summary>The basis of <paramref name="paramName"/>.</summary>
     /// <exception cref="KeyNotFoundException">Not a target of this basis (named).</exception>
-    public SvfMatrixBasis this[string paramName] => _byName.TryGetValue(paramName, out var m) ? m
+    internal SvfMatrixBasis this[string paramName] => _byName.TryGetValue(paramName, out var m) ? m
         : throw new KeyNotFoundException($"SVF basis has no matrix '{paramName}' (it has {Matrices.Count}, e.g. {Matrices[0].ParamName})");
 
     /// <summary>Whether <paramref name="paramName"/> is in the basis.</summary>
@@ -267,7 +267,7 @@ public sealed class SvfBasis : IDisposable
     }
 
     /// <summary>Lower-case hex sha256 of <paramref name="w"/>'s f32 little-endian bytes.</summary>
-    public static string Sha256(ReadOnlySpan<float> w)
+    internal static string Sha256(ReadOnlySpan<float> w)
     {
         var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(w);
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("SVF hashes assume a little-endian machine");

@@ -34,7 +34,7 @@ public sealed class SvfExpert : IDisposable
 
     /// <summary>An expert over <paramref name="parameters"/> (ownership moves here; unnamed vectors are named by their parameter name).</summary>
     /// <exception cref="ArgumentException">A vector is not f32 rank 1, or max_mult ≤ 0.</exception>
-    public SvfExpert(string name, IReadOnlyList<(string ParamName, Tensor P)> parameters, float maxMult, string baseModel, string basisSha256, SvfExpertConfig? config = null)
+    internal SvfExpert(string name, IReadOnlyList<(string ParamName, Tensor P)> parameters, float maxMult, string baseModel, string basisSha256, SvfExpertConfig? config = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(maxMult > 0)) throw new ArgumentException($"SVF expert '{name}': max_mult must be > 0 (got {maxMult})");

@@ -50,7 +50,7 @@ public sealed class SvfHost : IDisposable
     public SvfBasis Basis { get; }
 
     /// <summary>The SVF projections in basis order.</summary>
-    public IReadOnlyList<SvfLinear> Linears => _linears;
+    internal IReadOnlyList<SvfLinear> Linears => _linears;
 
     /// <summary>
     /// Installs <paramref name="expert"/>: each matrix it adapts uses its p (by reference, so in-place optimiser

@@ -13,7 +13,7 @@ namespace ExpertMix.Adapters.Svf;
 /// the base bit-exactly. When p requires grad (and grad mode is on), W' enters the tape through an op whose
 /// backward maps G = ∂L/∂W' to ∂L/∂p by the closed form of spec §6.
 /// </summary>
-public sealed class SvfLinear : ILinearLike, IDisposable
+internal sealed class SvfLinear : ILinearLike, IDisposable
 {
     private readonly Tensor? _bias;
     private Tensor? _p;

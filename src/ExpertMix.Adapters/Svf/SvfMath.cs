@@ -11,7 +11,7 @@ namespace ExpertMix.Adapters.Svf;
 /// The gradient to p from G = ∂L/∂W' is closed-form (spec §6): g_i = c·u_iᵀ G v_i,
 /// ∂L/∂s'_i = g_i − (Σ_j s'_j g_j)/T with T = Σ_j s'_j, ∂L/∂z_i = σ_i·∂L/∂s'_i, ∂L/∂p_i = ∂L/∂z_i · z_i(1 − z_i/max_mult).
 /// </summary>
-public static class SvfMath
+internal static class SvfMath
 {
     /// <summary>z_i = maxMult·sigmoid(p_i) into <paramref name="z"/> [r]; z ∈ (0, maxMult).</summary>
     public static void Mask(ReadOnlySpan<float> p, float maxMult, Span<float> z)

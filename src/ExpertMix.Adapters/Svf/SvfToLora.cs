@@ -6,7 +6,7 @@ using ExpertMix.Tensors;
 namespace ExpertMix.Adapters.Svf;
 
 /// <summary>How the kept singular values are split between the LoRA factors.</summary>
-public enum SvfLoraSplit
+internal enum SvfLoraSplit
 {
     /// <summary>B = U_K diag(d_K) [out, k], A = V_Kᵀ [k, in] (the spec's conversion).</summary>
     Exact,
@@ -23,12 +23,12 @@ public enum SvfLoraSplit
 /// <param name="SpectralError">‖ΔW − BA‖_2 = max_{i∉K} |d_i|.</param>
 /// <param name="RelativeError">sqrt(Σ_{i∉K} d_i² / Σ_i d_i²) (0 when ΔW = 0).</param>
 /// <param name="TailEnergy">Relative tail energy after keeping the j largest |d_i|, for j = 0..r (TailEnergy[0] = 1).</param>
-public sealed record SvfLoraModuleReport(string ModulePath, int Rank, int FullRank, double FrobeniusError, double SpectralError, double RelativeError, double[] TailEnergy);
+internal sealed record SvfLoraModuleReport(string ModulePath, int Rank, int FullRank, double FrobeniusError, double SpectralError, double RelativeError, double[] TailEnergy);
 
 /// <summary>A converted adapter (owned by the caller) and the per-matrix truncation report.</summary>
 /// <param name="Adapter">The PEFT LoRA adapter (r = lora_alpha = k per module, scaling 1).</param>
 /// <param name="Modules">One report per converted matrix.</param>
-public sealed record SvfLoraConversion(LoraAdapter Adapter, IReadOnlyList<SvfLoraModuleReport> Modules);
+internal sealed record SvfLoraConversion(LoraAdapter Adapter, IReadOnlyList<SvfLoraModuleReport> Modules);
 
 /// <summary>
 /// Converts SVF masks to a standard LoRA adapter. Per matrix ΔW = W' − W = U diag(d) Vᵀ with d_i = σ_i(c·z_i − 1),
@@ -36,7 +36,7 @@ public sealed record SvfLoraConversion(LoraAdapter Adapter, IReadOnlyList<SvfLor
 /// optimal for every k (Eckart–Young): ‖ΔW − BA‖_F² = Σ_{i∉K} d_i², ‖ΔW − BA‖_2 = max_{i∉K} |d_i|. k is chosen per
 /// matrix by <see cref="RankSelection"/> (a budget, or the smallest k with relative tail energy ≤ ε²). Data-free.
 /// </summary>
-public static class SvfToLora
+internal static class SvfToLora
 {
     /// <summary>
     /// Converts the masks <paramref name="zByParam"/> (HF parameter name → z [r]) over <paramref name="basis"/> into a

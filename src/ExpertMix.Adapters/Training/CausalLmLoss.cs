@@ -6,7 +6,7 @@ using ExpertMix.Tensors;
 namespace ExpertMix.Adapters.Training;
 
 /// <summary>HF's causal-LM loss: L = mean over {(b, t) : labels[b, t+1] ≠ −100} of −log softmax(logits[b, t])[labels[b, t+1]].</summary>
-public static class CausalLmLoss
+internal static class CausalLmLoss
 {
     /// <summary>
     /// Runs <paramref name="model"/> on the batch (padding mask applied) and returns the rank-0 mean loss. The

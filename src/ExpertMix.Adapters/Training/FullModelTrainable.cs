@@ -15,7 +15,7 @@ namespace ExpertMix.Adapters.Training;
 /// <see cref="FullModelTrainable(ICausalLm, HfConfigJson, Action{string}?)"/>'s side-file writer adds (e.g. a
 /// tokenizer), loadable by <see cref="CausalLm.Load"/>.
 /// </summary>
-public sealed class FullModelTrainable : ITrainable
+internal sealed class FullModelTrainable : ITrainable
 {
     private readonly Action<string>? _writeSideFiles;
 

@@ -5,7 +5,7 @@ namespace ExpertMix.Adapters.Training;
 /// Yields training batches epoch after epoch (reshuffled per epoch by seed). Its position is serialisable so a
 /// resumed run sees exactly the batches the uninterrupted run would have seen.
 /// </summary>
-public interface IBatchSource
+internal interface IBatchSource
 {
     /// <summary>Batches in one epoch.</summary>
     int BatchesPerEpoch { get; }

@@ -8,7 +8,7 @@ namespace ExpertMix.Adapters.Training;
 /// A model with a set of trainable parameters (everything else frozen). The trainer owns the loop, optimizer,
 /// schedule, checkpoints and resume; the trainable supplies the loss and the export format (e.g. a PEFT adapter).
 /// </summary>
-public interface ITrainable
+internal interface ITrainable
 {
     /// <summary>The parameters the optimizer updates, with stable unique names (checkpoint keys), requiring grad.</summary>
     IReadOnlyList<(string Name, Tensor Param)> TrainableParameters { get; }

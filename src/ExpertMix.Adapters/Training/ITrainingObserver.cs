@@ -33,7 +33,7 @@ public enum CheckpointKind
 }
 
 /// <summary>An observer that ignores everything.</summary>
-public sealed class NullTrainingObserver : ITrainingObserver
+internal sealed class NullTrainingObserver : ITrainingObserver
 {
     /// <summary>The shared instance.</summary>
     public static NullTrainingObserver Instance { get; } = new();
@@ -67,7 +67,7 @@ public sealed class NullTrainingObserver : ITrainingObserver
 /// <summary>Writes one plain line per <see cref="LogEvery"/> steps, per evaluation, per checkpoint and at the end.</summary>
 /// <param name="writer">Destination (e.g. <see cref="Console.Out"/>).</param>
 /// <param name="logEvery">Print every N-th step (and the last).</param>
-public sealed class TextTrainingObserver(TextWriter writer, int logEvery = 1) : ITrainingObserver
+internal sealed class TextTrainingObserver(TextWriter writer, int logEvery = 1) : ITrainingObserver
 {
     private readonly TextWriter _writer = writer ?? throw new ArgumentNullException(nameof(writer));
 

@@ -8,7 +8,7 @@ namespace ExpertMix.Adapters.Training;
 /// <param name="MeanOfBatches">(1/B) Σ_b loss_b: what HF's Trainer.evaluate reports.</param>
 /// <param name="Tokens">Σ_b n_b.</param>
 /// <param name="Batches">B: batches with at least one loss token.</param>
-public sealed record LossEvaluation(double TokenWeighted, double MeanOfBatches, long Tokens, int Batches)
+internal sealed record LossEvaluation(double TokenWeighted, double MeanOfBatches, long Tokens, int Batches)
 {
     /// <summary>
     /// Evaluates <paramref name="loss"/> (a rank-0 mean over the batch's loss tokens) on every batch under no-grad,

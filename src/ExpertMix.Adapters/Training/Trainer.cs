@@ -13,7 +13,7 @@ namespace ExpertMix.Adapters.Training;
 /// exact resume, NaN/Inf detection, metrics JSONL and progress callbacks are described on
 /// <see cref="Run"/> and <see cref="TrainerOptions"/>.
 /// </summary>
-public static class Trainer
+internal static class Trainer
 {
     /// <summary>
     /// Runs (or resumes, see <see cref="TrainerOptions.Resume"/>) training and returns how it ended.

@@ -15,7 +15,7 @@ namespace ExpertMix.Adapters.Training;
 /// checkpoints intact and only a temp folder, which the next run deletes. Replacing an existing folder (e.g.
 /// <c>best/</c>) moves the old one to <c>NAME.old-*</c> first; a crash between the two renames is repaired by moving it back.
 /// </summary>
-public static class TrainerCheckpoints
+internal static class TrainerCheckpoints
 {
     /// <summary>Trainable parameters, by their <see cref="ITrainable.TrainableParameters"/> names.</summary>
     public const string ParametersFile = "trainable.safetensors";

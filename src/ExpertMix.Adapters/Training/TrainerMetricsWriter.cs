@@ -9,7 +9,7 @@ namespace ExpertMix.Adapters.Training;
 /// <c>{"step","epoch","loss","lr","grad_norm","tokens","tokens_per_s","elapsed_s"}</c>, per evaluation
 /// <c>{"step","val_loss","val_ppl"}</c>. Each line is flushed as written. Non-finite numbers are written as null.
 /// </summary>
-public sealed class TrainerMetricsWriter : IDisposable
+internal sealed class TrainerMetricsWriter : IDisposable
 {
     private readonly StreamWriter _writer;
 

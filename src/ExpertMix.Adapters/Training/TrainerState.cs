@@ -10,7 +10,7 @@ namespace ExpertMix.Adapters.Training;
 /// the batch source's state, the model's random state, the schedule position, best validation loss, patience
 /// counter, elapsed time and the options fingerprint (<see cref="TrainerOptions.Fingerprint"/>).
 /// </summary>
-public sealed record TrainerState
+internal sealed record TrainerState
 {
     /// <summary>The file name inside a checkpoint folder.</summary>
     public const string FileName = "trainer_state.json";

@@ -9,7 +9,7 @@ namespace ExpertMix.Adapters.Training;
 /// <see cref="AttentionMask"/> [B, T] (F32 1 = real token, 0 = padding). The loss compares logits[:, t] with
 /// labels[:, t + 1]. Owns its tensors.
 /// </summary>
-public sealed class TrainingBatch : IDisposable
+internal sealed class TrainingBatch : IDisposable
 {
     /// <summary>The label value that takes no loss.</summary>
     public const int IgnoreIndex = -100;

@@ -5,7 +5,7 @@ using ExpertMix.Tensors;
 namespace ExpertMix.Adapters.XLora;
 
 /// <summary>How a new gate's parameters start.</summary>
-public enum XLoraGateInit
+internal enum XLoraGateInit
 {
     /// <summary>PyTorch's Linear default: weight and bias ~ U(−1/√fan_in, 1/√fan_in) (the references).</summary>
     Default,
@@ -21,7 +21,7 @@ public enum XLoraGateInit
 /// are named as in the original package's <c>xlora_classifier.safetensors</c>: hidden Linear k is <c>inner.{j}</c>
 /// with j = 3k (ReLU/Dropout on) or j = k (off), the output Linear is <c>last</c>.
 /// </summary>
-public sealed class XLoraClassifier : IDisposable
+internal sealed class XLoraClassifier : IDisposable
 {
     private readonly (Tensor Weight, Tensor? Bias)[] _layers;   // hidden Linears, then the last one
 

@@ -57,7 +57,7 @@ public sealed record XLoraConfig
     public float GlobalScalingWeight { get; init; } = 1f;
 
     /// <summary>PEFT's base fields read from a PEFT-layout <c>adapter_config.json</c>, kept so a save writes them back (null otherwise).</summary>
-    public XLoraPeftFields? PeftFields { get; init; }
+    internal XLoraPeftFields? PeftFields { get; init; }
 
     /// <summary>n: the number of experts.</summary>
     public int ExpertCount => Adapters.Count;

@@ -10,7 +10,7 @@ namespace ExpertMix.Adapters.XLora;
 /// <param name="Layout">Original (<c>xlora_config.json</c>) or PEFT (<c>adapter_config.json</c>).</param>
 /// <param name="Listing">Whether <c>adapters</c> was a list of names or a name → path object.</param>
 /// <param name="Path">The file it was read from (for messages).</param>
-public sealed record XLoraConfigDocument(XLoraConfig Config, XLoraLayout Layout, XLoraAdapterListing Listing, string Path);
+internal sealed record XLoraConfigDocument(XLoraConfig Config, XLoraLayout Layout, XLoraAdapterListing Listing, string Path);
 
 /// <summary>
 /// The JSON of X-LoRA configs (spec §2, §7.2, §7.3). The original package's <c>xlora_config.json</c> carries every
@@ -23,7 +23,7 @@ public sealed record XLoraConfigDocument(XLoraConfig Config, XLoraLayout Layout,
 /// a ReLU after each hidden Linear, plus a Dropout iff p &gt; 0, which is ExpertMix's relu+dropout variant.
 /// <c>hidden_size</c> is required in both (no silent 4096).
 /// </summary>
-public static class XLoraConfigJson
+internal static class XLoraConfigJson
 {
     /// <summary>The original layout's config file name.</summary>
     public const string OriginalFileName = "xlora_config.json";

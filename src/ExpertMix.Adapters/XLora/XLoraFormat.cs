@@ -16,7 +16,7 @@ namespace ExpertMix.Adapters.XLora;
 /// layout with the experts as sub-folders; <see cref="Convert"/> rewrites a checkpoint without a model. Every file is
 /// written atomically (temp + rename).
 /// </summary>
-public static class XLoraFormat
+internal static class XLoraFormat
 {
     /// <summary>The layout of the checkpoint in <paramref name="dir"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">No such directory.</exception>

@@ -19,7 +19,7 @@ public enum XLoraLayout
 }
 
 /// <summary>How the <c>adapters</c> field of a config file was written.</summary>
-public enum XLoraAdapterListing
+internal enum XLoraAdapterListing
 {
     /// <summary>A JSON list of names: each expert is the sub-folder of that exact name.</summary>
     Names,

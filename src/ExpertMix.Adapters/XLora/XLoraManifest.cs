@@ -11,7 +11,7 @@ namespace ExpertMix.Adapters.XLora;
 /// <param name="ReluDropout">Whether ReLU and Dropout follow each hidden Linear.</param>
 /// <param name="DropoutP">p: the classifier's dropout.</param>
 /// <param name="Layerwise">One output per module (true) or per expert only.</param>
-public sealed record XLoraManifestClassifier(int Depth, int Size, bool ReluDropout, float DropoutP, bool Layerwise);
+internal sealed record XLoraManifestClassifier(int Depth, int Size, bool ReluDropout, float DropoutP, bool Layerwise);
 
 /// <summary>
 /// <c>xlora_manifest.json</c>: what a saved gate is bound to. <c>{format_version, base_model_id, adapters: [names in
@@ -23,7 +23,7 @@ public sealed record XLoraManifestClassifier(int Depth, int Size, bool ReluDropo
 /// <param name="Adapters">Expert names in classifier column order.</param>
 /// <param name="Layers">Adapted module paths in gate index order ℓ = 0..L−1.</param>
 /// <param name="Classifier">The gate's shape.</param>
-public sealed record XLoraManifest(int FormatVersion, string? BaseModelId, IReadOnlyList<string> Adapters, IReadOnlyList<string> Layers, XLoraManifestClassifier Classifier)
+internal sealed record XLoraManifest(int FormatVersion, string? BaseModelId, IReadOnlyList<string> Adapters, IReadOnlyList<string> Layers, XLoraManifestClassifier Classifier)
 {
     /// <summary>The manifest file name.</summary>
     public const string FileName = "xlora_manifest.json";

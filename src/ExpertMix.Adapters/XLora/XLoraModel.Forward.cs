@@ -38,7 +38,7 @@ public sealed partial class XLoraModel
     }
 
     /// <summary>h [B, T, H]: the scaling pass's last hidden state, which the gate reads (no cache; never recorded for autograd).</summary>
-    public Tensor ScalingPassHidden(Tensor inputIds, ForwardContext ctx)
+    internal Tensor ScalingPassHidden(Tensor inputIds, ForwardContext ctx)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(ctx);

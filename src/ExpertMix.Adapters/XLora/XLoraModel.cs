@@ -27,7 +27,7 @@ public sealed partial class XLoraModel : ICausalLm
     /// initialised per <paramref name="init"/> when it is null.
     /// </summary>
     /// <exception cref="ArgumentException">Hidden size, expert names/order, an expert that binds no module, a gate of the wrong shape.</exception>
-    public XLoraModel(ICausalLm model, XLoraConfig config, IReadOnlyList<LoraAdapter> experts, XLoraClassifier? classifier = null,
+    internal XLoraModel(ICausalLm model, XLoraConfig config, IReadOnlyList<LoraAdapter> experts, XLoraClassifier? classifier = null,
         XLoraRuntimeOptions? options = null, XLoraGateInit init = XLoraGateInit.Default, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -104,7 +104,7 @@ public sealed partial class XLoraModel : ICausalLm
     public XLoraConfig Config { get; }
 
     /// <summary>The gate.</summary>
-    public XLoraClassifier Classifier { get; }
+    internal XLoraClassifier Classifier { get; }
 
     /// <summary>Runtime options (cache mode, freezing, kernel).</summary>
     public XLoraRuntimeOptions Options { get; set; }
@@ -125,7 +125,7 @@ public sealed partial class XLoraModel : ICausalLm
     public Tensor? LatestScalings { get; private set; }
 
     /// <summary>The random stream of the gate's and the experts' dropout in training.</summary>
-    public Rng DropoutRng => Host.DropoutRng;
+    internal Rng DropoutRng => Host.DropoutRng;
 
     /// <inheritdoc/>
     public ModelInfo Info => _model.Info;
@@ -134,7 +134,7 @@ public sealed partial class XLoraModel : ICausalLm
     public IReadOnlyList<LinearSlot> Linears => _model.Linears;
 
     /// <summary>The gate's parameters, plus the experts' factors when <see cref="XLoraConfig.UseTrainableAdapters"/>.</summary>
-    public IReadOnlyList<(string Name, Tensor Param)> TrainableParameters =>
+    internal IReadOnlyList<(string Name, Tensor Param)> TrainableParameters =>
     [
         .. Classifier.NamedParameters().Select(p => ("classifier." + p.Name, p.Param)),
         .. Config.UseTrainableAdapters ? Host.Adapters.SelectMany(a => a.Adapter.NamedFactors().Select(f => ($"experts.{a.Adapter.Name}.{f.Key}", f.Tensor))) : [],
@@ -153,7 +153,7 @@ public sealed partial class XLoraModel : ICausalLm
         _model.NamedParameters().Concat(Classifier.NamedParameters().Select(p => ("xlora_classifier." + p.Name, p.Param)));
 
     /// <summary>Call after changing expert factors in place (e.g. training them): the fused copies are rebuilt.</summary>
-    public void InvalidateFusedFactors()
+    internal void InvalidateFusedFactors()
     {
         foreach (var s in _states.Values) s.Invalidate();
     }

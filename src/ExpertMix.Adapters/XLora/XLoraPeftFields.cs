@@ -5,7 +5,7 @@ namespace ExpertMix.Adapters.XLora;
 /// The fields every PEFT config carries besides the method's own knobs. ExpertMix reads them from a PEFT-layout
 /// X-LoRA checkpoint and writes them back unchanged (<c>peft_type</c> is always <c>"XLORA"</c>).
 /// </summary>
-public sealed record XLoraPeftFields
+internal sealed record XLoraPeftFields
 {
     /// <summary>PEFT's <c>task_type</c> (default <c>"CAUSAL_LM"</c>).</summary>
     public string? TaskType { get; init; } = "CAUSAL_LM";

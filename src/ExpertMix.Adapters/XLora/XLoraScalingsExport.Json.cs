@@ -5,7 +5,7 @@ using ExpertMix.Tensors.IO;
 
 namespace ExpertMix.Adapters.XLora;
 
-public static partial class XLoraScalingsExport
+internal static partial class XLoraScalingsExport
 {
     /// <summary>
     /// The log as JSON:

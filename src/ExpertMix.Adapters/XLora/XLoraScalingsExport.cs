@@ -13,7 +13,7 @@ namespace ExpertMix.Adapters.XLora;
 /// modules (λ[b, t, ℓ, i] = λ[b, t, 0, i]). Every file is written atomically (temp file + rename, <see cref="AtomicFile"/>);
 /// the data are copied out of the entries, never shared.
 /// </summary>
-public static partial class XLoraScalingsExport
+internal static partial class XLoraScalingsExport
 {
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
 

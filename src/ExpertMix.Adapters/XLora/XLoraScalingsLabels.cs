@@ -13,7 +13,7 @@ namespace ExpertMix.Adapters.XLora;
 /// <param name="Modules">Module paths, index ℓ = 0..L−1.</param>
 /// <param name="Adapters">Expert names, index i = 0..n−1.</param>
 /// <param name="TokenTexts">Optional token strings per entry, [entry][b·Tokens + t].</param>
-public sealed record XLoraScalingsLabels(IReadOnlyList<string> Modules, IReadOnlyList<string> Adapters, IReadOnlyList<IReadOnlyList<string>>? TokenTexts = null)
+internal sealed record XLoraScalingsLabels(IReadOnlyList<string> Modules, IReadOnlyList<string> Adapters, IReadOnlyList<IReadOnlyList<string>>? TokenTexts = null)
 {
     /// <summary>L: the number of wrapped modules.</summary>
     public int ModuleCount => Modules.Count;

@@ -60,7 +60,7 @@ public sealed class XLoraScalingsLog
     }
 
     /// <summary>Appends λ <paramref name="scalings"/> [B, T, Lx, n] scored on <paramref name="inputIds"/> [B, T] (copies both).</summary>
-    public void Append(Tensor scalings, Tensor inputIds, int pastLength)
+    internal void Append(Tensor scalings, Tensor inputIds, int pastLength)
     {
         ArgumentNullException.ThrowIfNull(scalings);
         ArgumentNullException.ThrowIfNull(inputIds);

@@ -13,7 +13,7 @@ namespace ExpertMix.Adapters.XLora;
 /// <param name="Values">λ [T, L, n].</param>
 /// <param name="Layers">L.</param>
 /// <param name="Experts">n.</param>
-public sealed record XLoraScalingsSequence(int[] Positions, int[] TokenIds, string[] TokenTexts, float[] Values, int Layers, int Experts)
+internal sealed record XLoraScalingsSequence(int[] Positions, int[] TokenIds, string[] TokenTexts, float[] Values, int Layers, int Experts)
 {
     /// <summary>T: the number of tokens.</summary>
     public int Length => Positions.Length;

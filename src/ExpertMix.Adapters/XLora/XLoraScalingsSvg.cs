@@ -15,7 +15,7 @@ namespace ExpertMix.Adapters.XLora;
 /// <see cref="XLoraScalingsSvgOptions"/>, consecutive tokens / modules are averaged in bins (the dominant expert is then
 /// the argmax of the bin mean) and the title says so. Cells carry <c>data-col</c>/<c>data-row</c> and a tooltip.
 /// </summary>
-public static class XLoraScalingsSvg
+internal static class XLoraScalingsSvg
 {
     private const string Ramp = "xlora-ramp";
 

@@ -2,7 +2,7 @@
 namespace ExpertMix.Adapters.XLora;
 
 /// <summary>Options of <see cref="XLoraScalingsSvg"/>: which batch row, and the caps that keep the SVG small.</summary>
-public sealed record XLoraScalingsSvgOptions
+internal sealed record XLoraScalingsSvgOptions
 {
     /// <summary>The batch row plotted (0 by default).</summary>
     public int BatchRow { get; init; }

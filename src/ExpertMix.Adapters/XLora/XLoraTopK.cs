@@ -7,7 +7,7 @@ namespace ExpertMix.Adapters.XLora;
 /// Spec §4 step 4: per (b, t, ℓ) keep the k largest λ (ties broken by the lower expert index) and zero the rest, with
 /// no renormalisation; with softmax-topk, softmax over the kept entries per token (the others get 0).
 /// </summary>
-public static class XLoraTopK
+internal static class XLoraTopK
 {
     /// <summary>Marks in <paramref name="keep"/> the k largest entries of <paramref name="row"/> (ties → lower index).</summary>
     public static void Select(ReadOnlySpan<float> row, int k, Span<bool> keep)

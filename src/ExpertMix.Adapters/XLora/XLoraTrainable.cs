@@ -11,7 +11,7 @@ namespace ExpertMix.Adapters.XLora;
 /// the loss is plain next-token cross-entropy on the real pass (<see cref="CausalLmLoss"/>); dropout draws from the
 /// model's stream; the artefact is an X-LoRA directory written by <see cref="SaveArtifact"/>.
 /// </summary>
-public sealed class XLoraTrainable : ITrainable
+internal sealed class XLoraTrainable : ITrainable
 {
     private readonly Action<XLoraModel, string> _save;
 
@@ -77,7 +77,7 @@ public sealed class XLoraTrainable : ITrainable
 /// <summary>Optional X-LoRA training regularisers (spec §5); both 0 (off) by default.</summary>
 /// <param name="EntropyBonus">β: subtracts β·mean H(λ) (rewards spread-out scalings).</param>
 /// <param name="LoadBalance">γ: adds γ·KL(mean λ ‖ uniform) (rewards using every expert).</param>
-public sealed record XLoraRegularizers(double EntropyBonus = 0, double LoadBalance = 0)
+internal sealed record XLoraRegularizers(double EntropyBonus = 0, double LoadBalance = 0)
 {
     /// <summary>Whether any term is on.</summary>
     public bool IsActive => EntropyBonus != 0 || LoadBalance != 0;

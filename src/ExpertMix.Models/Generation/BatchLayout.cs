@@ -19,7 +19,7 @@ namespace ExpertMix.Models.Generation;
 /// <c>Lengths[b] + j</c>.</item>
 /// </list>
 /// </summary>
-public sealed class BatchLayout
+internal sealed class BatchLayout
 {
     /// <summary>The additive mask value at padding keys: float.MinValue (torch.finfo(torch.float32).min, as HF uses).</summary>
     public const float MaskedValue = float.MinValue;

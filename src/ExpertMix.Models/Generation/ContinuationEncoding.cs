@@ -13,7 +13,7 @@ namespace ExpertMix.Models.Generation;
 /// </list>
 /// Multiple-choice continuations are <see cref="TargetDelimiter"/> + choice, as in lm-eval's default task config.
 /// </summary>
-public static class ContinuationEncoding
+internal static class ContinuationEncoding
 {
     /// <summary>lm-eval's default <c>target_delimiter</c> between a context and a choice.</summary>
     public const string TargetDelimiter = " ";

@@ -6,7 +6,7 @@ namespace ExpertMix.Models.Generation;
 /// Nll = −Σ log p / N over the counted tokens of all sequences, Perplexity = exp(Nll) (corpus perplexity, as
 /// lm-eval's token-level perplexity and HF's perplexity guide compute it).
 /// </summary>
-public sealed class PerplexityAccumulator
+internal sealed class PerplexityAccumulator
 {
     private double _nll;
 

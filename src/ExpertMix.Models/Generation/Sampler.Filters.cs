@@ -1,7 +1,7 @@
 // Sampler warpers over the surviving candidates: top-k (size-k min-heap), top-p (lazy max-heap), min-p.
 namespace ExpertMix.Models.Generation;
 
-public sealed partial class Sampler
+internal sealed partial class Sampler
 {
     /// <summary>HF TopKLogitsWarper: remove scores &lt; the k-th largest score (ties with it survive).</summary>
     private void ApplyTopK(int k)

@@ -19,7 +19,7 @@ namespace ExpertMix.Models.Generation;
 /// (O(V log k)), top-p a lazily popped max-heap over the survivors (O(V + n log V) for a nucleus of n tokens), so no
 /// full sort of the vocabulary happens. Not thread-safe: use one sampler per sequence.
 /// </summary>
-public sealed partial class Sampler
+internal sealed partial class Sampler
 {
     private readonly Rng _rng;
     private float[] _scores = [];

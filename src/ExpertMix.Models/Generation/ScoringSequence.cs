@@ -9,7 +9,7 @@ namespace ExpertMix.Models.Generation;
 /// </summary>
 /// <param name="Ids">The (possibly left-truncated) token sequence.</param>
 /// <param name="ContinuationStart">Index in <paramref name="Ids"/> of the first continuation token (≥ 1).</param>
-public sealed record ScoringSequence(int[] Ids, int ContinuationStart)
+internal sealed record ScoringSequence(int[] Ids, int ContinuationStart)
 {
     /// <summary>Number of continuation tokens.</summary>
     public int ContinuationLength => Ids.Length - ContinuationStart;

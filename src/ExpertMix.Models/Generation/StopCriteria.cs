@@ -12,7 +12,7 @@ namespace ExpertMix.Models.Generation;
 /// the sequence ends with <see cref="FinishReason.MaxTokens"/> and held-back text is released.</item>
 /// </list>
 /// </summary>
-public sealed class StopCriteria
+internal sealed class StopCriteria
 {
     private readonly HashSet<int> _eos;
     private readonly StopStringMatcher _matcher;

@@ -8,4 +8,4 @@ namespace ExpertMix.Models.Generation;
 /// </summary>
 /// <param name="Text">Text to emit now (possibly empty).</param>
 /// <param name="Stopped">True when a stop string completed in this or an earlier piece.</param>
-public readonly record struct StopMatch(string Text, bool Stopped);
+internal readonly record struct StopMatch(string Text, bool Stopped);

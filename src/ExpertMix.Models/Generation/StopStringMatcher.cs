@@ -8,7 +8,7 @@ namespace ExpertMix.Models.Generation;
 /// too, so emitted pieces never split a UTF-16 surrogate pair. Matching is ordinal (no normalisation).
 /// Held text is at most (longest stop string − 1) characters, plus one for a surrogate.
 /// </summary>
-public sealed class StopStringMatcher
+internal sealed class StopStringMatcher
 {
     private readonly string[] _stops;
     private string _held = "";

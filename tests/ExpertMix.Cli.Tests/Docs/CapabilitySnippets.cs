@@ -54,7 +54,7 @@ public sealed class CapabilitySnippets
 
     private static int RankOf(LoraAdapter adapter, string module) => adapter.Modules.TryGetValue(module, out var m) ? m.Rank : 0;
 
-    private static byte[] Weights(string adapterDir) => File.ReadAllBytes(Path.Combine(adapterDir, PeftFormat.WeightsFileName));
+    private static byte[] Weights(string adapterDir) => File.ReadAllBytes(Path.Combine(adapterDir, "adapter_model.safetensors"));
 
     [Fact]
     public void Lora_train_save_and_generate_as_the_cli_does()

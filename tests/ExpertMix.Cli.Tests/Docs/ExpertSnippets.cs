@@ -2,7 +2,6 @@
 // xlora package and stand-in SVF experts; the C# answers are checked against the CLI's.
 using System.Text.Json;
 using ExpertMix.Adapters.Adaptation;
-using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Svf;
 using ExpertMix.Adapters.XLora;
 using ExpertMix.Models;
@@ -151,7 +150,7 @@ public sealed class ExpertSnippets
             var t2Json = JsonDocument.Parse(steps[4].Out).RootElement;
             Assert.Equal(answer.Dispatch.Label, t2Json.GetProperty("dispatch").GetString());   // the CLI loads the same runtime
             Assert.Equal(answer.Output.TokenIds, t2Json.GetProperty("token_ids").EnumerateArray().Select(e => e.GetInt32()));
-            Assert.True(File.Exists(Path.Combine(work, "sum-lora", PeftFormat.WeightsFileName)));
+            Assert.True(File.Exists(Path.Combine(work, "sum-lora", "adapter_model.safetensors")));
         }
         finally
         {

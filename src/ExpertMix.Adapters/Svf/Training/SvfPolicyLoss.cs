@@ -9,7 +9,7 @@ namespace ExpertMix.Adapters.Svf.Training;
 /// <param name="PromptIds">The prompt tokens.</param>
 /// <param name="CompletionIds">The generated tokens y (|y| ≥ 1 to take part).</param>
 /// <param name="Reward">r (±1 from a verifier).</param>
-public sealed record SvfRollout(IReadOnlyList<int> PromptIds, IReadOnlyList<int> CompletionIds, float Reward);
+internal sealed record SvfRollout(IReadOnlyList<int> PromptIds, IReadOnlyList<int> CompletionIds, float Reward);
 
 /// <summary>What one <see cref="SvfPolicyLoss.Accumulate"/> did.</summary>
 /// <param name="Loss">The objective's value (the sum of every sample's contribution).</param>
@@ -17,7 +17,7 @@ public sealed record SvfRollout(IReadOnlyList<int> PromptIds, IReadOnlyList<int>
 /// <param name="Tokens">Generated tokens of the trained samples.</param>
 /// <param name="SkippedGroups">Groups whose rewards were all equal (A = 0; no forward, no gradient).</param>
 /// <param name="TrainedSamples">Samples that were back-propagated.</param>
-public sealed record SvfPolicyStep(double Loss, double MeanKl, long Tokens, int SkippedGroups, int TrainedSamples);
+internal sealed record SvfPolicyStep(double Loss, double MeanKl, long Tokens, int SkippedGroups, int TrainedSamples);
 
 /// <summary>
 /// The SVF policy objectives. Rollouts are grouped: G consecutive entries share a prompt (G = 1 in faithful mode).
@@ -32,7 +32,7 @@ public sealed record SvfPolicyStep(double Loss, double MeanKl, long Tokens, int 
 /// </list>
 /// Each sample is forwarded and back-propagated alone (gradients accumulate in p.Grad), so memory stays at one sequence.
 /// </summary>
-public static class SvfPolicyLoss
+internal static class SvfPolicyLoss
 {
     /// <summary>
     /// Advantages of <paramref name="rewards"/> in consecutive groups of <paramref name="groupSize"/>:

@@ -6,7 +6,7 @@ using ExpertMix.Adapters.Training;
 namespace ExpertMix.Adapters.Svf.Training;
 
 /// <summary>Which policy-gradient recipe (spec §7).</summary>
-public enum SvfPolicyMode
+internal enum SvfPolicyMode
 {
     /// <summary>
     /// §7.1, the reference: one greedy rollout per prompt, reward ±1, summed log-prob, optional KL(π_ref ‖ π_W') summed
@@ -22,7 +22,7 @@ public enum SvfPolicyMode
 }
 
 /// <summary>Baseline of the sampled-group advantages (default mode).</summary>
-public enum SvfAdvantage
+internal enum SvfAdvantage
 {
     /// <summary>Leave-one-out: A_g = r_g − mean_{h≠g} r_h.</summary>
     Rloo,
@@ -32,7 +32,7 @@ public enum SvfAdvantage
 }
 
 /// <summary>How a sample's summed log-probability becomes ℓ (default mode).</summary>
-public enum SvfLengthNormalization
+internal enum SvfLengthNormalization
 {
     /// <summary>ℓ = (1/|y|) Σ_t log π(y_t) (the default).</summary>
     SampleMean,
@@ -48,7 +48,7 @@ public enum SvfLengthNormalization
 }
 
 /// <summary>Which KL divergence penalises drifting from the base weights.</summary>
-public enum SvfKlDirection
+internal enum SvfKlDirection
 {
     /// <summary>KL(π_W' ‖ π_W) = Σ_v π_W'(v)(log π_W'(v) − log π_W(v)): the paper's direction (default mode).</summary>
     PolicyToBase,
@@ -62,7 +62,7 @@ public enum SvfKlDirection
 /// (faithful: G = 1, greedy, summed log-prob, KL 0 in the reference direction; default: G = 4, temperature 1,
 /// RLOO, per-sample token mean, β = 0.1 in the paper direction); both use Adam with lr 2e-3 and a global clip of 1e-3.
 /// </summary>
-public sealed record SvfPolicyOptions
+internal sealed record SvfPolicyOptions
 {
     /// <summary>Run folder: <c>checkpoints/</c> (<c>step-N</c>, <c>best</c>), <c>metrics.jsonl</c> and the exported <c>expert/</c>.</summary>
     public required string OutputDirectory { get; init; }

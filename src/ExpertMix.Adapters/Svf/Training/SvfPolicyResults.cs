@@ -7,7 +7,7 @@ using ExpertMix.Adapters.Training;
 namespace ExpertMix.Adapters.Svf.Training;
 
 /// <summary>The reward of a completion (spec §7.1 step 3: +1 correct, −1 otherwise).</summary>
-public interface ISvfReward
+internal interface ISvfReward
 {
     /// <summary>r for <paramref name="completion"/> generated from <paramref name="example"/>'s prompt.</summary>
     float Reward(EvalExample example, string completion);
@@ -15,7 +15,7 @@ public interface ISvfReward
 
 /// <summary>r = +1 when <paramref name="verifier"/> accepts <c>VerifyPrefix + completion</c> against the gold answer, else −1.</summary>
 /// <param name="verifier">A task verifier (GSM8K number, ARC letter, yes/no/maybe, exact, regex, sandboxed code).</param>
-public sealed class VerifierReward(IVerifier verifier) : ISvfReward
+internal sealed class VerifierReward(IVerifier verifier) : ISvfReward
 {
     private readonly IVerifier _verifier = verifier ?? throw new ArgumentNullException(nameof(verifier));
 
@@ -41,7 +41,7 @@ public sealed class VerifierReward(IVerifier verifier) : ISvfReward
 /// <param name="Updated">Whether Adam stepped (false when every group was skipped).</param>
 /// <param name="Seconds">Wall time of the iteration.</param>
 /// <param name="ElapsedSeconds">Training wall time so far (summed across resumes).</param>
-public sealed record SvfIterationMetrics(int Iteration, int TotalIterations, double Loss, double MeanReward, double Accuracy, double GradNorm,
+internal sealed record SvfIterationMetrics(int Iteration, int TotalIterations, double Loss, double MeanReward, double Accuracy, double GradNorm,
     double LearningRate, double MeanKl, long Tokens, int SkippedGroups, bool Updated, double Seconds, double ElapsedSeconds);
 
 /// <summary>One dev evaluation (greedy, one completion per example).</summary>
@@ -50,7 +50,7 @@ public sealed record SvfIterationMetrics(int Iteration, int TotalIterations, dou
 /// <param name="Loss">Dev loss = mean_j −r_j·(1/|y_j|) Σ_t log π_W'(y_t): lower when right answers are likely and wrong ones unlikely.</param>
 /// <param name="Count">Dev examples.</param>
 /// <param name="IsBest">Highest accuracy so far, ties broken by a lower dev loss.</param>
-public sealed record SvfDevResult(int Iteration, double Accuracy, double Loss, int Count, bool IsBest);
+internal sealed record SvfDevResult(int Iteration, double Accuracy, double Loss, int Count, bool IsBest);
 
 /// <summary>How a policy run ended.</summary>
 /// <param name="Status">Completed, cancelled or diverged.</param>
@@ -65,7 +65,7 @@ public sealed record SvfDevResult(int Iteration, double Accuracy, double Loss, i
 /// <param name="BestCheckpoint">The best-dev checkpoint (null without a dev set).</param>
 /// <param name="ExpertDirectory">The exported expert (null when cancelled or diverged).</param>
 /// <param name="ElapsedSeconds">Training wall time.</param>
-public sealed record SvfPolicySummary(TrainingStatus Status, string Message, int Iterations, int TotalIterations, double LastLoss,
+internal sealed record SvfPolicySummary(TrainingStatus Status, string Message, int Iterations, int TotalIterations, double LastLoss,
     double? BestDevAccuracy, double? BestDevLoss, int? BestIteration, string? LastCheckpoint, string? BestCheckpoint, string? ExpertDirectory, double ElapsedSeconds);
 
 /// <summary>
@@ -73,7 +73,7 @@ public sealed record SvfPolicySummary(TrainingStatus Status, string Message, int
 /// <see cref="ITrainingObserver.OnStep"/> (loss, lr, grad norm, generated tokens) and <see cref="ITrainingObserver.OnEval"/>
 /// with the dev loss (perplexity = exp(loss), not meaningful here); this one gets the richer records as well.
 /// </summary>
-public interface ISvfPolicyObserver : ITrainingObserver
+internal interface ISvfPolicyObserver : ITrainingObserver
 {
     /// <summary>After each iteration (after <see cref="ITrainingObserver.OnStep"/>).</summary>
     void OnIteration(SvfIterationMetrics metrics);

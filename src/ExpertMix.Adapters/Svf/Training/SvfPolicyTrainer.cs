@@ -20,7 +20,7 @@ namespace ExpertMix.Adapters.Svf.Training;
 /// <c>checkpoints/best</c>, and a <c>checkpoints/step-N</c> checkpoint (p, Adam state, random state, iteration) is
 /// written atomically, so a resume continues bit for bit. The exported expert is the best-dev one (else the last).
 /// </summary>
-public sealed class SvfPolicyTrainer
+internal sealed class SvfPolicyTrainer
 {
     private readonly Generator _generator;
     private readonly EvalTask _task;

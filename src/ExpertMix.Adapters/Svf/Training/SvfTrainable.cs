@@ -14,7 +14,7 @@ namespace ExpertMix.Adapters.Svf.Training;
 /// with <c>training_mode</c> set to <see cref="TrainingMode"/>. The policy trainer reuses this type for its
 /// checkpoints, with its own random stream in <see cref="Rng"/>.
 /// </summary>
-public sealed class SvfTrainable : ITrainable
+internal sealed class SvfTrainable : ITrainable
 {
     /// <summary>Trains <paramref name="expert"/> (installed into <paramref name="host"/> here) on <paramref name="model"/>.</summary>
     /// <exception cref="ArgumentException">A base parameter requires grad, or a p vector does not require grad (named).</exception>

@@ -6,7 +6,7 @@ namespace ExpertMix.Adapters.Training.Data;
 /// <summary>A rendered conversation and the character spans [Start, End) of its assistant turns.</summary>
 /// <param name="Text">render(messages, add_generation_prompt=false).</param>
 /// <param name="Spans">One span per assistant message, ascending and disjoint.</param>
-public sealed record RenderedChat(string Text, IReadOnlyList<(int Start, int End)> Spans);
+internal sealed record RenderedChat(string Text, IReadOnlyList<(int Start, int End)> Spans);
 
 /// <summary>
 /// Finds the characters of each assistant turn in the rendered conversation without template-specific rules.
@@ -27,7 +27,7 @@ public sealed record RenderedChat(string Text, IReadOnlyList<(int Start, int End
 /// end-of-turn token (e.g. <c>&lt;|im_end|&gt;</c>, <c>&lt;|eot_id|&gt;</c>, <c>&lt;end_of_turn&gt;</c>, <c>&lt;/s&gt;</c>).
 /// All renders of a row use one clock value, so date-stamped templates render consistent prefixes.
 /// </summary>
-public static class AssistantSpans
+internal static class AssistantSpans
 {
     /// <summary>The assistant role name.</summary>
     public const string AssistantRole = "assistant";

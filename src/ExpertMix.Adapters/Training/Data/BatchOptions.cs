@@ -2,7 +2,7 @@
 namespace ExpertMix.Adapters.Training.Data;
 
 /// <summary>Whether a batch source reorders the sequences every epoch.</summary>
-public enum ShuffleMode
+internal enum ShuffleMode
 {
     /// <summary>A fresh Fisher–Yates permutation per epoch from the seeded generator; the default.</summary>
     PerEpoch,
@@ -12,7 +12,7 @@ public enum ShuffleMode
 }
 
 /// <summary>What happens to a final batch with fewer than BatchSize sequences.</summary>
-public enum LastBatchPolicy
+internal enum LastBatchPolicy
 {
     /// <summary>Yield it (smaller B); the default.</summary>
     Keep,
@@ -22,7 +22,7 @@ public enum LastBatchPolicy
 }
 
 /// <summary>Options of <see cref="JsonlBatchSource"/>.</summary>
-public sealed record BatchOptions
+internal sealed record BatchOptions
 {
     /// <summary>Sequences per batch (B ≥ 1). Default 8.</summary>
     public int BatchSize { get; init; } = 8;

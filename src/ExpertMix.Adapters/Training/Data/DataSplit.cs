@@ -49,7 +49,7 @@ public readonly record struct ValidationSize
 }
 
 /// <summary>Splits items into train and validation sets deterministically.</summary>
-public static class DataSplit
+internal static class DataSplit
 {
     /// <summary>
     /// Permutes the indices 0..n−1 by Fisher–Yates with <c>new Rng(seed)</c> (for i = n−1 … 1: j = NextInt(i + 1),

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace ExpertMix.Adapters.Training.Data;
 
-public static partial class DatasetConverters
+internal static partial class DatasetConverters
 {
     /// <summary>
     /// PubMedQA PQA-L <c>ori_pqal.json</c>: an object keyed by PMID, each value with QUESTION, CONTEXTS (list of

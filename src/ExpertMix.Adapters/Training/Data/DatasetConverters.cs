@@ -8,10 +8,10 @@ namespace ExpertMix.Adapters.Training.Data;
 /// <summary>A prompt/completion pair produced by a converter.</summary>
 /// <param name="Prompt">Text without loss; ends with a newline.</param>
 /// <param name="Completion">Text with loss; no leading space (so SentencePiece and byte-level tokenizers both encode it naturally).</param>
-public sealed record PromptCompletion(string Prompt, string Completion);
+internal sealed record PromptCompletion(string Prompt, string Completion);
 
 /// <summary>Which PubMedQA (PQA-L) items to convert.</summary>
-public enum PubMedQaSplit
+internal enum PubMedQaSplit
 {
     /// <summary>The 500 items not listed in test_ground_truth.json (safe for training); the default.</summary>
     Train,
@@ -29,7 +29,7 @@ public enum PubMedQaSplit
 /// non-<c>Read</c> method writes them atomically (<see cref="AtomicFile"/>) and returns the row count.
 /// Malformed input raises <see cref="InvalidDataException"/> naming the file (and line or key).
 /// </summary>
-public static partial class DatasetConverters
+internal static partial class DatasetConverters
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

@@ -24,7 +24,7 @@ namespace ExpertMix.Adapters.Training.Data;
 /// Under <see cref="LossScope.All"/> every label is the id (no masking). The EOS is not appended when the
 /// sequence already ends with it. Thread-safe (no mutable state).
 /// </summary>
-public sealed class ExampleTokenizer
+internal sealed class ExampleTokenizer
 {
     private readonly Tokenizer _tokenizer;
     private readonly ChatTemplate? _template;

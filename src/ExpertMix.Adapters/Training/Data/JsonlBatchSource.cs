@@ -14,7 +14,7 @@ namespace ExpertMix.Adapters.Training.Data;
 /// data and the batch settings is the JSON state; restoring it regenerates the epoch's permutation, so the batches
 /// after <see cref="RestoreState"/> equal those of the uninterrupted run.
 /// </summary>
-public sealed class JsonlBatchSource : IBatchSource
+internal sealed class JsonlBatchSource : IBatchSource
 {
     private const string Format = "expertmix.batch-source/1";
     private readonly IReadOnlyList<TokenizedExample> _sequences;

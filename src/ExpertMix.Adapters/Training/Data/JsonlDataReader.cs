@@ -13,7 +13,7 @@ namespace ExpertMix.Adapters.Training.Data;
 /// than one shape is refused as ambiguous. Kinds may be mixed within one file (each row is tokenised by its own
 /// kind). Empty (whitespace-only) lines are skipped; a UTF-8 BOM on the first line is ignored.
 /// </summary>
-public static class JsonlDataReader
+internal static class JsonlDataReader
 {
     private const string Expected = "expected {\"text\": string}, {\"prompt\": string, \"completion\": string} or {\"messages\": [{\"role\": string, \"content\": string}, ...]}";
 

@@ -5,7 +5,7 @@ using ExpertMix.Models.Tokenization;
 namespace ExpertMix.Adapters.Training.Data;
 
 /// <summary>Chooses the token id used for padding.</summary>
-public static class PadTokens
+internal static class PadTokens
 {
     /// <summary>
     /// <paramref name="explicitId"/> when given; else the id of <c>pad_token</c> from the tokenizer_config.json

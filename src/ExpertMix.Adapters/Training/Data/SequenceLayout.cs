@@ -7,7 +7,7 @@ namespace ExpertMix.Adapters.Training.Data;
 /// Applies <see cref="DataOptions.Length"/> to tokenised examples and collates sequences into
 /// <see cref="TrainingBatch"/>es.
 /// </summary>
-public static class SequenceLayout
+internal static class SequenceLayout
 {
     /// <summary>
     /// The sequences to batch: under <see cref="LengthPolicy.Truncate"/> / <see cref="LengthPolicy.Pad"/> each

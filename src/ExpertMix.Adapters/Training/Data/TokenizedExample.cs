@@ -5,7 +5,7 @@ namespace ExpertMix.Adapters.Training.Data;
 /// Token ids and labels of one example, equal length. labels[i] is ids[i] where position i takes loss and −100
 /// (<see cref="TrainingBatch.IgnoreIndex"/>) elsewhere; the loss compares logits[i − 1] with labels[i].
 /// </summary>
-public sealed record TokenizedExample
+internal sealed record TokenizedExample
 {
     /// <summary>Wraps the arrays (not copied).</summary>
     /// <exception cref="ArgumentException">The lengths differ, or a label is neither −100 nor the id at its position.</exception>

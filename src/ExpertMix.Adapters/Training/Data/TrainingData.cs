@@ -11,7 +11,7 @@ namespace ExpertMix.Adapters.Training.Data;
 /// length policy to each set (<see cref="SequenceLayout.Arrange"/>); sequences without any loss position are
 /// dropped (<see cref="DroppedWithoutLoss"/>).
 /// </summary>
-public sealed class TrainingData
+internal sealed class TrainingData
 {
     private TrainingData(IReadOnlyList<TokenizedExample> train, IReadOnlyList<TokenizedExample> validation, DataOptions options, int padId)
     {

@@ -1,12 +1,11 @@
 // Pretraining the demo base from scratch: the loss falls, the exported directory loads with its tokenizer, runs are reproducible.
 using ExpertMix.Adapters.Training;
-using ExpertMix.Cli.Demo;
 using ExpertMix.Models;
 using ExpertMix.Models.Tokenization;
 using ExpertMix.Tensors;
 using ExpertMix.Tensors.IO;
 
-namespace ExpertMix.Cli.Tests.Demo;
+namespace ExpertMix.Cli.Demo.Tests;
 
 public sealed class DemoBaseModelTests : IDisposable
 {

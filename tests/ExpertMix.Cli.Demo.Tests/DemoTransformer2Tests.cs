@@ -4,12 +4,11 @@ using System.Text.Json;
 using ExpertMix.Adapters.Adaptation;
 using ExpertMix.Adapters.Evaluation;
 using ExpertMix.Adapters.Training.Data;
-using ExpertMix.Cli.Demo;
 using ExpertMix.Models.Chat;
 using ExpertMix.Models.Tokenization;
-using static ExpertMix.Cli.Tests.Demo.DemoFixtures;
+using static ExpertMix.Cli.Demo.Tests.DemoFixtures;
 
-namespace ExpertMix.Cli.Tests.Demo;
+namespace ExpertMix.Cli.Demo.Tests;
 
 public sealed class DemoTransformer2Tests : IDisposable
 {

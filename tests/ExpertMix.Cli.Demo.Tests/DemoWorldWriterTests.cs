@@ -1,10 +1,9 @@
 // The demo JSONL files feed both the training reader (prompt/completion) and the qa-jsonl eval task (prompt/answer/split).
 using ExpertMix.Adapters.Evaluation;
 using ExpertMix.Adapters.Training.Data;
-using ExpertMix.Cli.Demo;
 using ExpertMix.Models.Tokenization;
 
-namespace ExpertMix.Cli.Tests.Demo;
+namespace ExpertMix.Cli.Demo.Tests;
 
 public sealed class DemoWorldWriterTests : IDisposable
 {

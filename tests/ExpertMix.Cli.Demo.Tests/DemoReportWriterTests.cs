@@ -1,10 +1,9 @@
 // DemoReportWriter: well-formed XHTML/SVG, escaping, bar heights and Wilson whiskers read back from the SVG, links, determinism.
 using System.Globalization;
 using ExpertMix.Adapters.Evaluation;
-using ExpertMix.Cli.Demo;
-using static ExpertMix.Cli.Tests.Demo.DemoFixtures;
+using static ExpertMix.Cli.Demo.Tests.DemoFixtures;
 
-namespace ExpertMix.Cli.Tests.Demo;
+namespace ExpertMix.Cli.Demo.Tests;
 
 public sealed class DemoReportWriterTests
 {

@@ -6,11 +6,10 @@ using ExpertMix.Adapters.Lora;
 using ExpertMix.Adapters.Merging;
 using ExpertMix.Adapters.Study;
 using ExpertMix.Cli.Commands.Lora;
-using ExpertMix.Cli.Demo;
 using ExpertMix.Tensors;
-using static ExpertMix.Cli.Tests.Demo.DemoFixtures;
+using static ExpertMix.Cli.Demo.Tests.DemoFixtures;
 
-namespace ExpertMix.Cli.Tests.Demo;
+namespace ExpertMix.Cli.Demo.Tests;
 
 public sealed class DemoConsoleTests
 {

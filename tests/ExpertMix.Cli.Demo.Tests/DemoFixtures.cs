@@ -2,10 +2,9 @@
 using System.Xml;
 using System.Xml.Linq;
 using ExpertMix.Adapters.Analysis;
-using ExpertMix.Cli.Demo;
 using ExpertMix.Testing;
 
-namespace ExpertMix.Cli.Tests.Demo;
+namespace ExpertMix.Cli.Demo.Tests;
 
 internal static class DemoFixtures
 {

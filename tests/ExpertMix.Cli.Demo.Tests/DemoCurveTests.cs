@@ -1,9 +1,8 @@
 // DemoCurve.FromMetricsFile reads what the trainer's metrics writer writes (steps, evaluations, NaN, a torn tail, resumes).
 using ExpertMix.Adapters.Training;
-using ExpertMix.Cli.Demo;
-using static ExpertMix.Cli.Tests.Demo.DemoFixtures;
+using static ExpertMix.Cli.Demo.Tests.DemoFixtures;
 
-namespace ExpertMix.Cli.Tests.Demo;
+namespace ExpertMix.Cli.Demo.Tests;
 
 public sealed class DemoCurveTests
 {
