@@ -10,7 +10,9 @@ namespace ExpertMix.Tensors.Kernels;
 /// laid out [panel][k][NR] (the <see cref="PackedWeight"/> layout), op(A) is packed per (MC×KC) block into MR-tall row
 /// panels, and a register-tiled FMA micro-kernel computes MR×NR tiles of C. K is processed in fixed KC blocks, so
 /// every element of C is the same chain of f32 FMAs whatever the thread count or tile position: results are
-/// bit-identical for any <see cref="Engine.Threads"/>. Threads split C by MR-row or NR-column panels.
+/// bit-identical for any <see cref="Engine.Threads"/>. Threads split C by MR-row or NR-column panels. With enough
+/// column panels (<see cref="UseFused"/>), op(B) is not packed up front: each thread packs its own panels one KC slice
+/// at a time into an L2-sized block right before using it (<see cref="SgemmFused"/>, same arithmetic).
 /// </summary>
 /// <remarks>
 /// NaN/Inf in A or B propagate as in a naive loop. When beta is 0, C is not read (NaN in C is overwritten), as in BLAS.
