@@ -5,6 +5,7 @@ using ExpertMix.Tensors.Kernels;
 namespace ExpertMix.Tensors.Tests;
 
 [Trait("Category", "Kernels")]
+[Collection("EngineThreads")] // tests here change the global Engine.Threads; run them one at a time
 public sealed unsafe class GemmTests
 {
     private static readonly int[] Sizes = [0, 1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 32, 33, 63, 65, 100, 129, 257];

@@ -3,6 +3,7 @@ using ExpertMix.Testing;
 
 namespace ExpertMix.Tensors.Tests;
 
+[Collection("EngineThreads")] // a test here changes the global Engine.Threads
 public sealed class MatMulTests
 {
     /// <summary>Double-precision batched matmul of row-major a [batchA..., m, k] and b [batchB..., k, n] with numpy broadcasting.</summary>

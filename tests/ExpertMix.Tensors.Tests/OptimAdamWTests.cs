@@ -4,6 +4,7 @@ using ExpertMix.Testing;
 
 namespace ExpertMix.Tensors.Tests;
 
+[Collection("EngineThreads")] // a test here changes the global Engine.Threads
 public class OptimAdamWTests
 {
     private static Tensor Param(string name, float[] values, params int[] shape)
