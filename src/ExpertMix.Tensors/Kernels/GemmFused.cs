@@ -13,11 +13,13 @@ public static unsafe partial class Gemm
     [ThreadStatic] private static GemmBuffer? t_blockB;
 
     /// <summary>
-    /// Whether a product takes <see cref="SgemmFused"/>: more than one row and at least four column panels per thread
-    /// (threads split the panels). On a GPT-2-small prefill it took 380 → 325 ms (f32) and 371 → 315 ms (bf16 weights)
+    /// Whether a product takes <see cref="SgemmFused"/>: more than one row, at least four column panels per thread
+    /// (threads split the panels), and m ≤ n, so its packed op(A) (m×k, kept in a thread-static buffer) is never larger
+    /// than the op(B) buffer of the other path (n×k; e.g. a backward through an lm_head, m = tokens, k = vocabulary,
+    /// keeps the other path). On a GPT-2-small prefill it took 380 → 325 ms (f32) and 371 → 315 ms (bf16 weights)
     /// against packing all of op(B) first (docs/benchmarks.md).
     /// </summary>
-    internal static bool UseFused(int m, int n, int threads) => m > 1 && (n + Nr - 1) / Nr >= 4 * Math.Max(1, threads);
+    internal static bool UseFused(int m, int n, int threads) => m > 1 && m <= n && (n + Nr - 1) / Nr >= 4 * Math.Max(1, threads);
 
     /// <summary>
     /// C = alpha·op(A)·op(B) + beta·C with op(B) f32 (<paramref name="b"/>) or bf16 bits (<paramref name="bBf16"/>).
