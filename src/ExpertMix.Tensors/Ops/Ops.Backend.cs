@@ -17,6 +17,15 @@ public static partial class Ops
         return be;
     }
 
+    /// <summary>The common backend of a binary op's inputs; the op's name is formatted only for the error.</summary>
+    /// <exception cref="ArgumentException">a and b belong to different backends.</exception>
+    internal static IBackend BackendOf(BinaryOp op, Tensor a, Tensor b)
+    {
+        var be = a.Backend;
+        if (!ReferenceEquals(b.Backend, be)) Check(op.ToString(), a, be, b);
+        return be;
+    }
+
     /// <summary>The common backend of all tensors in <paramref name="ts"/> (at least one).</summary>
     /// <exception cref="ArgumentException">Two tensors belong to different backends.</exception>
     internal static IBackend BackendOf(string op, IReadOnlyList<Tensor> ts)

@@ -45,7 +45,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        var backend = BackendOf(op.ToString(), a, b);
+        var backend = BackendOf(op, a, b);
         var shape = Shape.Broadcast(a.Shape, b.Shape);
         var y = EmptyOn(backend, shape);
         if (y.Numel == 0) return y;
@@ -56,7 +56,7 @@ public static partial class Ops
     /// <summary>Same-shape binary map over contiguous F32 copies of a and b.</summary>
     internal static Tensor MapBinaryFlat(BinaryOp op, Tensor a, Tensor b)
     {
-        var backend = BackendOf(op.ToString(), a, b);
+        var backend = BackendOf(op, a, b);
         using var ac = F32Contiguous(a);
         using var bc = F32Contiguous(b);
         var y = EmptyOn(backend, a.Shape);
