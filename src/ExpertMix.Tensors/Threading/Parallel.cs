@@ -62,4 +62,52 @@ public static class Par
             if (end > start) body(start, end);
         });
     }
+
+    /// <summary>
+    /// Guided scheduling: calls <paramref name="body"/>(start, end) over [0, <paramref name="count"/>) in contiguous
+    /// ranges claimed from a shared cursor by up to <see cref="Engine.Threads"/> threads. Each claim takes
+    /// max(<paramref name="minChunk"/>, remaining ÷ (2·threads)) items, so ranges shrink towards the end and the threads
+    /// finish within about one <paramref name="minChunk"/> of each other (a fixed split leaves one thread waiting for
+    /// the other's last range). Which thread runs a range, and where ranges start, varies from run to run; use it only
+    /// for bodies whose result per index does not depend on the range (each index visited by exactly one call).
+    /// At most <paramref name="maxThreads"/> threads take part.
+    /// </summary>
+    public static void ForGuided(int count, int minChunk, int maxThreads, Action<int, int> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (count <= 0) return;
+        minChunk = Math.Max(1, minChunk);
+        int threads = (int)Math.Min(Math.Min(Engine.Threads, Math.Max(1, maxThreads)), Math.Max(1, (count + (long)minChunk - 1) / minChunk));
+        if (threads <= 1)
+        {
+            body(0, count);
+            return;
+        }
+        var cursor = new GuidedCursor();
+        WorkerPool.Shared.Run(threads, _ =>
+        {
+            while (cursor.TryClaim(count, minChunk, threads, out int start, out int end)) body(start, end);
+        });
+    }
+
+    private sealed class GuidedCursor
+    {
+        private int _next;
+
+        public bool TryClaim(int count, int minChunk, int threads, out int start, out int end)
+        {
+            while (true)
+            {
+                start = Volatile.Read(ref _next);
+                if (start >= count)
+                {
+                    end = start;
+                    return false;
+                }
+                int size = Math.Max(minChunk, (count - start) / (2 * threads));
+                end = (int)Math.Min(count, (long)start + size);
+                if (Interlocked.CompareExchange(ref _next, end, start) == start) return true;
+            }
+        }
+    }
 }
