@@ -88,27 +88,35 @@ internal static unsafe partial class AttentionKernels
             for (int r = r0; r < r1; r++)
             {
                 int t = r % a.T, h = r / a.T % a.H, b = r / (a.T * a.H);
-                long kvOff = ((long)b * a.Hkv + h / group) * a.KvHeadStride;
-                lse[r] = ForwardRow(a, q + (long)r * a.Dh, k + kvOff, v + kvOff, a.MaskRow(b, h, t), a.Limit(t), o + (long)r * a.Dh, scores, simd);
+                long kvOff = KvOffset(a, r, group);
+                bool more = r + 1 < r1;   // prefetch the next row's keys while this row sums its values
+                float* nextK = more ? k + KvOffset(a, r + 1, group) : null;
+                int nextRows = more ? a.Limit((r + 1) % a.T) : 0;
+                lse[r] = ForwardRow(a, q + (long)r * a.Dh, k + kvOff, v + kvOff, a.MaskRow(b, h, t), a.Limit(t), o + (long)r * a.Dh, scores, simd, nextK, nextRows);
             }
         });
     }
 
-    private static float ForwardRow(AttentionArgs a, float* q, float* k, float* v, float* mask, int limit, float* o, Span<float> scores, bool simd)
+    /// <summary>Offset of the kv head that query row <paramref name="r"/> (flattened over b, h, t) reads.</summary>
+    private static long KvOffset(AttentionArgs a, int r, int group) => ((long)(r / (a.T * a.H)) * a.Hkv + r / a.T % a.H / group) * a.KvHeadStride;
+
+    /// <summary>One query row; <paramref name="nextK"/> (the next row's keys, <paramref name="nextRows"/> visible) is only prefetched.</summary>
+    private static float ForwardRow(AttentionArgs a, float* q, float* k, float* v, float* mask, int limit, float* o, Span<float> scores, bool simd,
+        float* nextK = null, int nextRows = 0)
     {
         int dh = a.Dh;
         var oRow = new Span<float>(o, dh);
         oRow.Clear();
         if (limit <= 0) return float.NegativeInfinity;
         var sc = scores[..limit];
-        Scores(a, q, k, mask, sc, simd);
+        Scores(a, q, k, mask, sc, simd, v);
         float max, sum;
         if (simd)
         {
             max = TensorPrimitives.Max(sc);
             sum = SoftmaxKernels.ExpShiftSum(sc, max, sc);
             TensorPrimitives.Multiply(sc, 1f / sum, sc);
-            if (Vector512.IsHardwareAccelerated && dh >= 16) AccumulateBlocked(sc, v, dh, o);
+            if (Vector512.IsHardwareAccelerated && dh >= 16) AccumulateBlocked(sc, v, dh, o, nextK, nextRows);
             else
             {
                 for (int s = 0; s < limit; s++) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(v + (long)s * dh, dh), sc[s], oRow, oRow);
@@ -135,10 +143,10 @@ internal static unsafe partial class AttentionKernels
         return max + MathF.Log(sum);
     }
 
-    private static void Scores(AttentionArgs a, float* q, float* k, float* mask, Span<float> sc, bool simd)
+    private static void Scores(AttentionArgs a, float* q, float* k, float* mask, Span<float> sc, bool simd, float* prefetch = null)
     {
         int dh = a.Dh;
-        if (simd && Vector512.IsHardwareAccelerated && dh >= 16) DotsBlocked(q, k, dh, sc);
+        if (simd && Vector512.IsHardwareAccelerated && dh >= 16) DotsBlocked(q, k, dh, sc, prefetch);
         else
         {
             var qRow = new ReadOnlySpan<float>(q, dh);
