@@ -24,6 +24,10 @@ public interface ICausalLm : IModule, IDisposable
     /// <exception cref="ArgumentOutOfRangeException">A token id outside [0, V) or a position beyond the model's range.</exception>
     Tensor Forward(Tensor inputIds, ForwardContext ctx);
 
-    /// <summary>A zeroed KV cache for <paramref name="batch"/> sequences of up to <paramref name="maxLength"/> positions (caller owns it).</summary>
-    KvCache CreateCache(int batch, int maxLength);
+    /// <summary>
+    /// A zeroed KV cache for <paramref name="batch"/> sequences of up to <paramref name="maxLength"/> positions (caller
+    /// owns it), storing keys and values as <paramref name="dtype"/>: F32 (exact) or BF16 (half the memory and the
+    /// attention reads of a decoded token; keys/values rounded to bf16 as in a torch bf16 model).
+    /// </summary>
+    KvCache CreateCache(int batch, int maxLength, DType dtype = DType.F32);
 }

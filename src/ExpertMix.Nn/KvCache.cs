@@ -4,7 +4,9 @@ using ExpertMix.Tensors;
 namespace ExpertMix.Nn;
 
 /// <summary>
-/// Keys and values of every layer, preallocated as F32 [B, Hkv, Smax, Dh]. A forward appends its T new positions in
+/// Keys and values of every layer, preallocated as [B, Hkv, Smax, Dh] in <see cref="DType"/>: F32 (the default, exact)
+/// or BF16 (half the bytes: each appended key/value is rounded to bf16, round-to-nearest-even, as a torch bf16 model's
+/// cache holds it; attention widens them exactly, see <see cref="Ops.ScaledDotProductAttention"/>). A forward appends its T new positions in
 /// every layer (<see cref="Append"/> writes at <see cref="Length"/>), then the model calls <see cref="Advance"/>
 /// once. Batched sequences of different lengths share one cache with left padding, masked by
 /// <see cref="ForwardContext.AttentionMask"/>. Two independent caches serve X-LoRA's two passes.
@@ -15,10 +17,11 @@ public sealed class KvCache : IDisposable
     private readonly Tensor[] _values;
     private KvCache? _companion;
 
-    /// <summary>Allocates <paramref name="layers"/> × 2 zeroed buffers [batch, kvHeads, maxLength, headDim].</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
-    public KvCache(int layers, int batch, int kvHeads, int maxLength, int headDim)
+    /// <summary>Allocates <paramref name="layers"/> × 2 zeroed buffers [batch, kvHeads, maxLength, headDim] of <paramref name="dtype"/> (F32 or BF16).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or <paramref name="dtype"/> is neither F32 nor BF16.</exception>
+    public KvCache(int layers, int batch, int kvHeads, int maxLength, int headDim, DType dtype = DType.F32)
     {
+        if (dtype is not (DType.F32 or DType.BF16)) throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "a KV cache stores F32 or BF16");
         foreach (var (v, n) in new[] { (layers, nameof(layers)), (batch, nameof(batch)), (kvHeads, nameof(kvHeads)), (maxLength, nameof(maxLength)), (headDim, nameof(headDim)) })
         {
             if (v <= 0) throw new ArgumentOutOfRangeException(n, v, "KV cache sizes must be positive");
@@ -28,13 +31,14 @@ public sealed class KvCache : IDisposable
         KvHeads = kvHeads;
         MaxLength = maxLength;
         HeadDim = headDim;
+        DType = dtype;
         _keys = new Tensor[layers];
         _values = new Tensor[layers];
         var shape = new Shape(batch, kvHeads, maxLength, headDim);
         for (int l = 0; l < layers; l++)
         {
-            _keys[l] = TensorScope.Forget(Tensor.Zeros(shape));
-            _values[l] = TensorScope.Forget(Tensor.Zeros(shape));
+            _keys[l] = TensorScope.Forget(Tensor.Zeros(shape, dtype));
+            _values[l] = TensorScope.Forget(Tensor.Zeros(shape, dtype));
         }
     }
 
@@ -53,11 +57,14 @@ public sealed class KvCache : IDisposable
     /// <summary>Dh.</summary>
     public int HeadDim { get; }
 
+    /// <summary>Storage type of the keys and values (F32 or BF16).</summary>
+    public DType DType { get; }
+
     /// <summary>Positions filled so far (the same in every layer between forwards).</summary>
     public int Length { get; private set; }
 
     /// <summary>Bytes held by the buffers (the companion's included).</summary>
-    public long Bytes => 2L * Layers * Batch * KvHeads * MaxLength * HeadDim * sizeof(float) + (Companion?.Bytes ?? 0);
+    public long Bytes => 2L * Layers * Batch * KvHeads * MaxLength * HeadDim * DType.SizeOf() + (Companion?.Bytes ?? 0);
 
     /// <summary>
     /// A second cache owned by this one, for a model that runs two causal passes per forward (X-LoRA's scaling pass
@@ -76,7 +83,7 @@ public sealed class KvCache : IDisposable
     }
 
     /// <summary>
-    /// Copies <paramref name="k"/>, <paramref name="v"/> [B, Hkv, T, Dh] into positions [Length, Length + T) of
+    /// Copies <paramref name="k"/>, <paramref name="v"/> [B, Hkv, T, Dh] (converted to <see cref="DType"/>) into positions [Length, Length + T) of
     /// <paramref name="layer"/> and returns views of the filled part [B, Hkv, Length + T, Dh] (caller disposes the views).
     /// </summary>
     /// <exception cref="ArgumentException">Shapes do not match the cache.</exception>

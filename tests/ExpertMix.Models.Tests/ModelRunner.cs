@@ -55,11 +55,17 @@ internal static class ModelRunner
     }
 
     /// <summary>Greedy continuation with a KV cache (prefill, then one token per step, last-position logits only).</summary>
-    public static long[] GreedyCached(ICausalLm model, long[] prompt, int steps)
+    public static long[] GreedyCached(ICausalLm model, long[] prompt, int steps, DType cacheDType = DType.F32) =>
+        GreedyCachedWithLogits(model, prompt, steps, cacheDType).Tokens;
+
+    /// <summary><see cref="GreedyCached"/> that also returns each step's logits row [V].</summary>
+    public static (long[] Tokens, List<float[]> Logits) GreedyCachedWithLogits(ICausalLm model, long[] prompt, int steps, DType cacheDType = DType.F32)
     {
-        using var cache = model.CreateCache(1, prompt.Length + steps);
+        using var cache = model.CreateCache(1, prompt.Length + steps, cacheDType);
+        Assert.Equal(cacheDType, cache.DType);
         var ctx = new ForwardContext { Cache = cache, Logits = LogitsSelection.LastPosition };
         var result = new List<long>();
+        var rows = new List<float[]>();
         long[] next = prompt;
         for (int i = 0; i < steps; i++)
         {
@@ -69,8 +75,9 @@ internal static class ModelRunner
             Assert.Equal(new Shape(1, 1, model.Info.VocabSize), logits.Shape);
             long tok = ArgMax(logits.Span);
             result.Add(tok);
+            rows.Add(logits.Span.ToArray());
             next = [tok];
         }
-        return [.. result];
+        return ([.. result], rows);
     }
 }

@@ -45,6 +45,7 @@ public class Stories260KTests(ITestOutputHelper output)
         long[] expected = json.GetProperty("greedy_ids").EnumerateArray().Select(e => e.GetInt64()).ToArray();
 
         Assert.Equal(expected, ModelRunner.GreedyCached(model, prompt, expected.Length));
+        Assert.Equal(expected, ModelRunner.GreedyCached(model, prompt, expected.Length, Tensors.DType.BF16));   // a bf16 KV cache tells the same story
         Assert.Equal(expected[..16], ModelRunner.GreedyRecompute(model, prompt, 16));
     }
 }

@@ -37,6 +37,29 @@ public class KvCacheTests
     }
 
     [Fact]
+    public void A_bf16_cache_holds_half_the_bytes_and_rounds_appended_values_to_nearest_even_bf16()
+    {
+        using var f32 = new KvCache(layers: 2, batch: 1, kvHeads: 2, maxLength: 8, headDim: 4);
+        using var cache = new KvCache(layers: 2, batch: 1, kvHeads: 2, maxLength: 8, headDim: 4, DType.BF16);
+        Assert.Equal(DType.BF16, cache.DType);
+        Assert.Equal(f32.Bytes, 2 * cache.Bytes);
+        var rng = new Rng(4);
+        using var k = Tensor.Randn(new Shape(1, 2, 3, 4), rng);
+        using var v = Tensor.Randn(new Shape(1, 2, 3, 4), rng);
+        var (ck, cv) = cache.Append(1, k, v);
+        using (ck)
+        using (cv)
+        {
+            Assert.Equal(DType.BF16, ck.DType);
+            using var kb = k.To(DType.BF16);
+            using var vb = v.To(DType.BF16);
+            Assert.Equal(kb.Contiguous().AsSpan<ushort>().ToArray(), ck.Contiguous().AsSpan<ushort>().ToArray());
+            Assert.Equal(vb.Contiguous().AsSpan<ushort>().ToArray(), cv.Contiguous().AsSpan<ushort>().ToArray());
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KvCache(1, 1, 1, 4, 4, DType.F16));
+    }
+
+    [Fact]
     public void Reset_lets_one_cache_serve_a_new_sequence_from_position_zero()
     {
         using var cache = new KvCache(layers: 1, batch: 1, kvHeads: 2, maxLength: 5, headDim: 3);

@@ -61,7 +61,7 @@ public sealed class AdaptedModel : ICausalLm
     public Tensor Forward(Tensor inputIds, ForwardContext ctx) => _model.Forward(inputIds, ctx);
 
     /// <inheritdoc/>
-    public KvCache CreateCache(int batch, int maxLength) => _model.CreateCache(batch, maxLength);
+    public KvCache CreateCache(int batch, int maxLength, DType dtype = DType.F32) => _model.CreateCache(batch, maxLength, dtype);
 
     /// <inheritdoc/>
     public IEnumerable<(string Path, Tensor Param)> NamedParameters() => _model.NamedParameters();

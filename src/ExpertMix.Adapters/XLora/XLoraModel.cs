@@ -141,10 +141,10 @@ public sealed partial class XLoraModel : ICausalLm
     ];
 
     /// <summary>A dual cache: the real pass's cache with the scaling pass's as its <see cref="KvCache.Companion"/>.</summary>
-    public KvCache CreateCache(int batch, int maxLength)
+    public KvCache CreateCache(int batch, int maxLength, DType dtype = DType.F32)
     {
-        var cache = _model.CreateCache(batch, maxLength);
-        cache.Companion = _model.CreateCache(batch, Options.Cache == XLoraCacheMode.Dual ? maxLength : 1);
+        var cache = _model.CreateCache(batch, maxLength, dtype);
+        cache.Companion = _model.CreateCache(batch, Options.Cache == XLoraCacheMode.Dual ? maxLength : 1, dtype);
         return cache;
     }
 

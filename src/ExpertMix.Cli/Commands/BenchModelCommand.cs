@@ -12,7 +12,7 @@ namespace ExpertMix.Cli.Commands;
 internal static class BenchModelCommand
 {
     /// <summary>Typed options of one `bench model` call.</summary>
-    private sealed record Args(string? ModelDir, string? Preset, string DType, int Prefill, int Chunk, int Prompt, int Decode, int Reps, int? Threads, double ForeignLimit, bool Json);
+    private sealed record Args(string? ModelDir, string? Preset, string DType, string KvDType, int Prefill, int Chunk, int Prompt, int Decode, int Reps, int? Threads, double ForeignLimit, bool Json);
 
     public static Command Create()
     {
@@ -20,6 +20,8 @@ internal static class BenchModelCommand
         var preset = new Option<string?>("--preset") { Description = $"A preset shape with random weights: {string.Join(", ", ModelPresets.All.Keys)}." };
         var dtype = new Option<string>("--dtype") { Description = "Weight storage: f32, bf16, or keep (the checkpoint's dtype; presets: f32).", DefaultValueFactory = _ => "keep" };
         dtype.AcceptOnlyFromAmong("keep", "f32", "bf16");
+        var kvDtype = new Option<string>("--kv-dtype") { Description = "KV cache storage: f32 (exact) or bf16 (half the cache memory and attention reads).", DefaultValueFactory = _ => "f32" };
+        kvDtype.AcceptOnlyFromAmong("f32", "bf16");
         var prefill = new Option<int>("--prefill") { Description = "Prefill length (one sequence, last-position logits).", DefaultValueFactory = _ => 512 };
         var chunk = new Option<int>("--prefill-chunk") { Description = "Prefill in chunks of this many tokens through the KV cache (0 = one forward).", DefaultValueFactory = _ => ChunkedPrefill.DefaultChunk };
         var prompt = new Option<int>("--prompt") { Description = "Prompt length before decoding.", DefaultValueFactory = _ => 128 };
@@ -29,8 +31,8 @@ internal static class BenchModelCommand
         var foreign = new Option<double>("--foreign-limit") { Description = "Discard repetitions during which other processes used more than this many cores.", DefaultValueFactory = _ => 0.10 };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object." };
         var cmd = new Command("model", "Prefill and decode tokens/s, weight bandwidth vs STREAM triad, and peak memory of a model.");
-        foreach (var o in new Option[] { model, preset, dtype, prefill, chunk, prompt, decode, reps, threads, foreign, json }) cmd.Add(o);
-        cmd.SetAction(pr => Run(new Args(pr.GetValue(model), pr.GetValue(preset), pr.GetValue(dtype)!, pr.GetValue(prefill), pr.GetValue(chunk), pr.GetValue(prompt),
+        foreach (var o in new Option[] { model, preset, dtype, kvDtype, prefill, chunk, prompt, decode, reps, threads, foreign, json }) cmd.Add(o);
+        cmd.SetAction(pr => Run(new Args(pr.GetValue(model), pr.GetValue(preset), pr.GetValue(dtype)!, pr.GetValue(kvDtype)!, pr.GetValue(prefill), pr.GetValue(chunk), pr.GetValue(prompt),
             pr.GetValue(decode), pr.GetValue(reps), pr.GetValue(threads), pr.GetValue(foreign), pr.GetValue(json))));
         return cmd;
     }
@@ -60,7 +62,7 @@ internal static class BenchModelCommand
         int[] promptIds = RandomIds(rng, a.Prompt, info.VocabSize);
         using var noGrad = Autograd.NoGrad();
         // One cache serves every run (reset in between): the memory figure counts the largest cache the benchmark holds.
-        using var cache = model.CreateCache(1, Math.Max(a.Prefill, a.Prompt + a.Decode));
+        using var cache = model.CreateCache(1, Math.Max(a.Prefill, a.Prompt + a.Decode), a.KvDType == "bf16" ? DType.BF16 : DType.F32);
         long kvBytes = cache.Bytes;
         BufferPool.Shared.ResetPeakRented();
         long rentedBeforePrefill = BufferPool.Shared.RentedBytes;
@@ -89,6 +91,7 @@ internal static class BenchModelCommand
             ["architecture"] = info.Architecture,
             ["parameters"] = info.ParameterCount,
             ["dtype"] = string.Join("+", model.NamedParameters().Select(p => p.Param.DType).Distinct().Order().Select(d => d.SafetensorsName())),
+            ["kv_dtype"] = cache.DType.SafetensorsName(),
             ["threads"] = Engine.Threads,
             ["load_s"] = Math.Round(loadSeconds, 2),
             ["prefill_tokens"] = a.Prefill,

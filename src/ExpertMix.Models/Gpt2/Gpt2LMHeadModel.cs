@@ -49,7 +49,7 @@ public sealed class Gpt2LMHeadModel : ICausalLm
     public Tensor Forward(Tensor inputIds, ForwardContext ctx) => Models.LmHead.Forward(this, LmHead, () => Transformer.Forward(inputIds, ctx), ctx);
 
     /// <inheritdoc/>
-    public KvCache CreateCache(int batch, int maxLength) => new(Config.NumLayers, batch, Config.NumHeads, maxLength, Config.HeadDim);
+    public KvCache CreateCache(int batch, int maxLength, DType dtype = DType.F32) => new(Config.NumLayers, batch, Config.NumHeads, maxLength, Config.HeadDim, dtype);
 
     /// <inheritdoc/>
     public IEnumerable<(string Path, Tensor Param)> NamedParameters() => Transformer.NamedParameters().Concat(LmHead.Module.NamedParameters());

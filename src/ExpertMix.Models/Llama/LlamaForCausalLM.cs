@@ -47,8 +47,8 @@ public sealed class LlamaForCausalLM : ICausalLm
     public Tensor Forward(Tensor inputIds, ForwardContext ctx) => Models.LmHead.Forward(this, LmHead, () => Model.Forward(inputIds, ctx), ctx);
 
     /// <inheritdoc/>
-    public KvCache CreateCache(int batch, int maxLength) =>
-        new(Config.NumLayers, batch, Config.NumKvHeads, maxLength, Config.HeadDim);
+    public KvCache CreateCache(int batch, int maxLength, DType dtype = DType.F32) =>
+        new(Config.NumLayers, batch, Config.NumKvHeads, maxLength, Config.HeadDim, dtype);
 
     /// <inheritdoc/>
     public IEnumerable<(string Path, Tensor Param)> NamedParameters() => Model.NamedParameters().Concat(LmHead.Module.NamedParameters());

@@ -9,6 +9,11 @@ public sealed partial class CpuBackend
     public unsafe void Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, float scale, AttentionCausality causality, Tensor y, Tensor lse)
     {
         var args = Args(q, k, mask, scale, causality, k.Stride(1));
+        if (k.DType == DType.BF16 && v.DType == DType.BF16)
+        {
+            AttentionKernels.ForwardBf16Kv(args, q.DataPointer, (ushort*)k.RawPointer, (ushort*)v.RawPointer, y.DataPointer, lse.DataPointer, simd: true);
+            return;
+        }
         AttentionKernels.Forward(args, q.DataPointer, k.DataPointer, v.DataPointer, y.DataPointer, lse.DataPointer, simd: true);
     }
 

@@ -8,7 +8,9 @@ public partial interface IBackend
     /// h / (H / Hkv). q, y: [B, H, T, Dh]; k, v: [B, Hkv, S, Dh]; mask: null or [1|B, 1|H, T, S] additive; lse: [B, H, T]
     /// receives each row's log-sum-exp (saved for backward). All contiguous F32, except that k and v may be views with
     /// dense rows and a larger kv-head stride (equal for both; batch stride = Hkv × head stride): the filled part of a
-    /// preallocated [B, Hkv, Smax, Dh] KV cache, read in place. Fully masked rows give NaN, as in torch.
+    /// preallocated [B, Hkv, Smax, Dh] KV cache, read in place. k and v may also both be BF16 (a bf16 KV cache, same
+    /// layout): their values are widened exactly, so y equals the f32 result on the widened values. Fully masked rows
+    /// give NaN, as in torch.
     /// </summary>
     void Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, float scale, AttentionCausality causality, Tensor y, Tensor lse);
 

@@ -1,5 +1,6 @@
 // Causal scaled-dot-product attention with GQA: memory-lean row-wise forward (saves log-sum-exp) and fused backward.
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace ExpertMix.Tensors.Kernels;
@@ -43,7 +44,7 @@ internal readonly unsafe struct AttentionArgs
     public long MaskTStride { get; }
 
     /// <summary>Elements between consecutive kv heads of k and v (S·Dh when dense; larger for a view of a preallocated KV cache). Forward only.</summary>
-    public long KvHeadStride { get; }
+    public long KvHeadStride { get; init; }
 
     /// <summary>Number of keys query row t attends to.</summary>
     public int Limit(int t) => Causal ? Math.Min(S, S - T + t + 1) : S;
@@ -76,8 +77,47 @@ internal static unsafe partial class AttentionKernels
         ForwardRows(a, q, k, v, o, lse, simd);
     }
 
+    /// <summary>
+    /// <see cref="Forward"/> over keys and values stored as bf16 (a bf16 KV cache; same layout and strides as f32): the
+    /// row kernel (decode) widens them in registers; the tiled prefill kernel runs on f32 copies of the visible K/V.
+    /// Either way the result equals the f32 kernel's on the widened values.
+    /// </summary>
+    public static void ForwardBf16Kv(AttentionArgs a, float* q, ushort* k, ushort* v, float* o, float* lse, bool simd)
+    {
+        if (!(simd && CanTile(a)))
+        {
+            ForwardRows<Bf16Kv>(a, q, (byte*)k, (byte*)v, o, lse, simd);
+            return;
+        }
+        int units = a.B * a.Hkv, head = checked(a.S * a.Dh);
+        long total = (long)units * head;
+        var kf = (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, total) * 2 * sizeof(float)), 64);
+        try
+        {
+            float* vf = kf + total;
+            for (int u = 0; u < units; u++)
+            {
+                Convert.Bf16ToF32(new ReadOnlySpan<ushort>(k + u * a.KvHeadStride, head), new Span<float>(kf + (long)u * head, head));
+                Convert.Bf16ToF32(new ReadOnlySpan<ushort>(v + u * a.KvHeadStride, head), new Span<float>(vf + (long)u * head, head));
+            }
+            ForwardTiled(a with { KvHeadStride = head }, q, kf, vf, o, lse);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(kf);
+        }
+    }
+
     /// <summary>Row-by-row forward (the reference twin of <see cref="ForwardTiled"/>, and the decode path): one score row per query.</summary>
-    internal static void ForwardRows(AttentionArgs a, float* q, float* k, float* v, float* o, float* lse, bool simd)
+    internal static void ForwardRows(AttentionArgs a, float* q, float* k, float* v, float* o, float* lse, bool simd) =>
+        ForwardRows<F32Kv>(a, q, (byte*)k, (byte*)v, o, lse, simd);
+
+    /// <summary>
+    /// <see cref="ForwardRows(AttentionArgs, float*, float*, float*, float*, float*, bool)"/> over keys and values stored
+    /// as <typeparamref name="TKv"/> (f32 or bf16; element offsets as for f32). Bit-identical to the f32 kernel on the
+    /// widened values.
+    /// </summary>
+    internal static void ForwardRows<TKv>(AttentionArgs a, float* q, byte* k, byte* v, float* o, float* lse, bool simd) where TKv : IKvElement
     {
         int rows = a.B * a.H * a.T;
         if (rows == 0) return;
@@ -85,41 +125,47 @@ internal static unsafe partial class AttentionKernels
         Par.For(rows, Math.Max(1, 32768 / Math.Max(1, a.S * a.Dh)), (r0, r1) =>
         {
             var scores = new float[Math.Max(1, a.S)];
-            for (int r = r0; r < r1; r++)
+            var scratch = new float[Math.Max(1, a.Dh)];   // one widened K/V row (bf16 paths outside the blocked loops)
+            fixed (float* rowScratch = scratch)
             {
-                int t = r % a.T, h = r / a.T % a.H, b = r / (a.T * a.H);
-                long kvOff = KvOffset(a, r, group);
-                bool more = r + 1 < r1;   // prefetch the next row's keys while this row sums its values
-                float* nextK = more ? k + KvOffset(a, r + 1, group) : null;
-                int nextRows = more ? a.Limit((r + 1) % a.T) : 0;
-                lse[r] = ForwardRow(a, q + (long)r * a.Dh, k + kvOff, v + kvOff, a.MaskRow(b, h, t), a.Limit(t), o + (long)r * a.Dh, scores, simd, nextK, nextRows);
+                for (int r = r0; r < r1; r++)
+                {
+                    int t = r % a.T, h = r / a.T % a.H, b = r / (a.T * a.H);
+                    long kvOff = KvOffset(a, r, group) * TKv.Size;
+                    bool more = r + 1 < r1;   // prefetch the next row's keys while this row sums its values
+                    byte* nextK = more ? k + KvOffset(a, r + 1, group) * TKv.Size : null;
+                    int nextRows = more ? a.Limit((r + 1) % a.T) : 0;
+                    lse[r] = ForwardRow<TKv>(a, q + (long)r * a.Dh, k + kvOff, v + kvOff, a.MaskRow(b, h, t), a.Limit(t), o + (long)r * a.Dh, scores, simd,
+                        rowScratch, nextK, nextRows);
+                }
             }
         });
     }
 
-    /// <summary>Offset of the kv head that query row <paramref name="r"/> (flattened over b, h, t) reads.</summary>
+    /// <summary>Offset in elements of the kv head that query row <paramref name="r"/> (flattened over b, h, t) reads.</summary>
     private static long KvOffset(AttentionArgs a, int r, int group) => ((long)(r / (a.T * a.H)) * a.Hkv + r / a.T % a.H / group) * a.KvHeadStride;
 
     /// <summary>One query row; <paramref name="nextK"/> (the next row's keys, <paramref name="nextRows"/> visible) is only prefetched.</summary>
-    private static float ForwardRow(AttentionArgs a, float* q, float* k, float* v, float* mask, int limit, float* o, Span<float> scores, bool simd,
-        float* nextK = null, int nextRows = 0)
+    private static float ForwardRow<TKv>(AttentionArgs a, float* q, byte* k, byte* v, float* mask, int limit, float* o, Span<float> scores, bool simd,
+        float* scratch, byte* nextK, int nextRows) where TKv : IKvElement
     {
         int dh = a.Dh;
         var oRow = new Span<float>(o, dh);
         oRow.Clear();
         if (limit <= 0) return float.NegativeInfinity;
         var sc = scores[..limit];
-        Scores(a, q, k, mask, sc, simd, v);
+        Scores<TKv>(a, q, k, mask, sc, simd, scratch, v);
         float max, sum;
+        long rowBytes = (long)dh * TKv.Size;
         if (simd)
         {
             max = TensorPrimitives.Max(sc);
             sum = SoftmaxKernels.ExpShiftSum(sc, max, sc);
             TensorPrimitives.Multiply(sc, 1f / sum, sc);
-            if (Vector512.IsHardwareAccelerated && dh >= 16) AccumulateBlocked(sc, v, dh, o, nextK, nextRows);
+            if (Vector512.IsHardwareAccelerated && dh >= 16) AccumulateBlocked<TKv>(sc, v, dh, o, scratch, nextK, nextRows);
             else
             {
-                for (int s = 0; s < limit; s++) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(v + (long)s * dh, dh), sc[s], oRow, oRow);
+                for (int s = 0; s < limit; s++) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(TKv.Row(v + s * rowBytes, dh, scratch), dh), sc[s], oRow, oRow);
             }
         }
         else
@@ -136,23 +182,26 @@ internal static unsafe partial class AttentionKernels
             for (int s = 0; s < limit; s++)
             {
                 float p = sc[s];
-                float* vs = v + (long)s * dh;
+                float* vs = TKv.Row(v + s * rowBytes, dh, scratch);
                 for (int d = 0; d < dh; d++) o[d] = vs[d] * p + o[d];
             }
         }
         return max + MathF.Log(sum);
     }
 
-    private static void Scores(AttentionArgs a, float* q, float* k, float* mask, Span<float> sc, bool simd, float* prefetch = null)
+    /// <summary>sc[s] = (q·k_s)·scale + mask[s]; <paramref name="prefetch"/> (rows read next) is only prefetched.</summary>
+    private static void Scores<TKv>(AttentionArgs a, float* q, byte* k, float* mask, Span<float> sc, bool simd, float* scratch, byte* prefetch = null)
+        where TKv : IKvElement
     {
         int dh = a.Dh;
-        if (simd && Vector512.IsHardwareAccelerated && dh >= 16) DotsBlocked(q, k, dh, sc, prefetch);
+        if (simd && Vector512.IsHardwareAccelerated && dh >= 16) DotsBlocked<TKv>(q, k, dh, sc, scratch, prefetch);
         else
         {
             var qRow = new ReadOnlySpan<float>(q, dh);
+            long rowBytes = (long)dh * TKv.Size;
             for (int s = 0; s < sc.Length; s++)
             {
-                float* ks = k + (long)s * dh;
+                float* ks = TKv.Row(k + s * rowBytes, dh, scratch);
                 float dot;
                 if (simd) dot = TensorPrimitives.Dot(qRow, new ReadOnlySpan<float>(ks, dh));
                 else
@@ -211,7 +260,7 @@ internal static unsafe partial class AttentionKernels
         float* dq, float* dk, float* dv, Span<float> p, Span<float> dS, bool simd)
     {
         int dh = a.Dh;
-        Scores(a, q, k, mask, p, simd);
+        Scores<F32Kv>(a, q, (byte*)k, mask, p, simd, null);
         var dORow = new ReadOnlySpan<float>(dO, dh);
         var qRow = new ReadOnlySpan<float>(q, dh);
         var dqRow = new Span<float>(dq, dh);
@@ -221,7 +270,7 @@ internal static unsafe partial class AttentionKernels
             TensorPrimitives.Exp(p, p);
             float dd = TensorPrimitives.Dot(dORow, new ReadOnlySpan<float>(o, dh));
             bool blocked = Vector512.IsHardwareAccelerated && dh >= 16;
-            if (blocked) DotsBlocked(dO, v, dh, dS);
+            if (blocked) DotsBlocked<F32Kv>(dO, (byte*)v, dh, dS, null);
             else
             {
                 for (int s = 0; s < limit; s++) dS[s] = TensorPrimitives.Dot(dORow, new ReadOnlySpan<float>(v + (long)s * dh, dh));
@@ -229,7 +278,7 @@ internal static unsafe partial class AttentionKernels
             for (int s = 0; s < limit; s++) dS[s] = p[s] * (dS[s] - dd) * a.Scale;
             if (blocked)
             {
-                AccumulateBlocked(dS, k, dh, dq);
+                AccumulateBlocked<F32Kv>(dS, (byte*)k, dh, dq, null);
                 for (int s = 0; s < limit; s++) AxpyPair(q, dS[s], dk + (long)s * dh, dO, p[s], dv + (long)s * dh, dh);
             }
             else

@@ -5,7 +5,8 @@ namespace ExpertMix.Tensors;
 public static partial class Ops
 {
     /// <summary>
-    /// o = softmax(q·kᵀ·scale + mask [+ causal]) · v per (batch, query head), f32.
+    /// o = softmax(q·kᵀ·scale + mask [+ causal]) · v per (batch, query head), f32 (a bf16 KV-cache view is read in place
+    /// and widened exactly; other inputs are converted to f32).
     /// Shapes: <paramref name="q"/> [B, H, T, Dh]; <paramref name="k"/>, <paramref name="v"/> [B, Hkv, S, Dh] with
     /// H % Hkv == 0 (query head h uses kv head h / (H/Hkv); Hkv = 1 is MQA); optional additive
     /// <paramref name="mask"/> [1 or B, 1 or H, 1 or T, S], size-1 dimensions broadcast as in PyTorch (0 keeps, −∞ or a large negative drops; for left padding).
@@ -43,8 +44,8 @@ public static partial class Ops
 
         bool record = Autograd.ShouldRecord(q, k, v);
         var qc = NnOpsSupport.DenseF32(q);
-        // Forward-only: a KV-cache view (dense rows, padded head stride) is read in place instead of copied.
-        bool inPlace = !record && IsHeadStrided(k) && IsHeadStrided(v) && k.Stride(1) == v.Stride(1);
+        // Forward-only: a KV-cache view (dense rows, padded head stride; f32 or bf16) is read in place instead of copied.
+        bool inPlace = !record && IsHeadStrided(k) && IsHeadStrided(v) && k.Stride(1) == v.Stride(1) && k.DType == v.DType;
         var kc = inPlace ? k.Detach() : NnOpsSupport.DenseF32(k);
         var vc = inPlace ? v.Detach() : NnOpsSupport.DenseF32(v);
         var mc = mask is null ? null : NnOpsSupport.DenseF32(mask);
@@ -72,8 +73,8 @@ public static partial class Ops
         }));
     }
 
-    /// <summary>F32 [B, Hkv, S, Dh] whose rows are dense, with head stride ≥ S·Dh and batch stride = Hkv·head stride (or B = 1).</summary>
+    /// <summary>F32 or BF16 [B, Hkv, S, Dh] whose rows are dense, with head stride ≥ S·Dh and batch stride = Hkv·head stride (or B = 1).</summary>
     private static bool IsHeadStrided(Tensor t) =>
-        t.DType == DType.F32 && t.Stride(3) == 1 && (t.Stride(2) == t.Size(3) || t.Size(2) <= 1) && t.Stride(1) >= (long)t.Size(2) * t.Size(3)
+        t.DType is DType.F32 or DType.BF16 && t.Stride(3) == 1 && (t.Stride(2) == t.Size(3) || t.Size(2) <= 1) && t.Stride(1) >= (long)t.Size(2) * t.Size(3)
         && (t.Stride(0) == t.Size(1) * t.Stride(1) || t.Size(0) == 1);
 }
