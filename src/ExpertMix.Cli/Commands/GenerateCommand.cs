@@ -1,6 +1,7 @@
 // `expertmix generate`: KV-cached generation from a model directory, streamed live or printed as JSON.
 using System.CommandLine;
 using ExpertMix.Models.Generation;
+using ExpertMix.Tensors;
 
 namespace ExpertMix.Cli.Commands;
 
@@ -24,11 +25,13 @@ internal static class GenerateCommand
         var repetition = new Option<float>("--repetition-penalty") { Description = "HF repetition penalty (1 = off).", DefaultValueFactory = _ => 1f };
         var seed = new Option<ulong?>("--seed") { Description = "Sampling seed (same seed, same text)." };
         var stop = new Option<string[]>("--stop") { Description = "Stop strings (repeatable); the text ends before the first one.", AllowMultipleArgumentsPerToken = false };
+        var kvDtype = new Option<string>("--kv-dtype") { Description = "KV cache storage: f32 (exact) or bf16 (half the cache memory).", DefaultValueFactory = _ => "f32" };
+        kvDtype.AcceptOnlyFromAmong("f32", "bf16");
         var json = new Option<bool>("--json") { Description = "Print {\"text\", \"token_ids\", …} instead of streaming text." };
 
         var cmd = new Command("generate", "Generate text with a Hugging Face causal LM (KV-cached, streamed).");
         model.AddTo(cmd);
-        foreach (var o in new Option[] { prompt, chat, maxNew, temperature, topK, topP, minP, repetition, seed, stop, json }) cmd.Add(o);
+        foreach (var o in new Option[] { prompt, chat, maxNew, temperature, topK, topP, minP, repetition, seed, stop, kvDtype, json }) cmd.Add(o);
         cmd.SetAction(pr =>
         {
             var options = new GenerationOptions
@@ -41,6 +44,7 @@ internal static class GenerateCommand
                 RepetitionPenalty = pr.GetValue(repetition),
                 Seed = pr.GetValue(seed),
                 StopStrings = pr.GetValue(stop) ?? [],
+                KvCacheDType = pr.GetValue(kvDtype) == "bf16" ? DType.BF16 : DType.F32,
             };
             return Run(new GenerateArgs(model.Bind(pr), pr.GetValue(prompt)!, pr.GetValue(chat) ? PromptFormat.Chat : PromptFormat.Raw, options, pr.GetValue(json)));
         });

@@ -1,4 +1,6 @@
 // Typed options for text generation (length, sampling warpers, seed, stop conditions) with range validation.
+using ExpertMix.Tensors;
+
 namespace ExpertMix.Models.Generation;
 
 /// <summary>
@@ -42,6 +44,12 @@ public sealed record GenerationOptions
     /// <summary>End-of-sequence ids that stop generation; null = use the model's configured EOS ids.</summary>
     public IReadOnlyList<int>? EosIds { get; init; }
 
+    /// <summary>
+    /// Storage of the KV cache: F32 (default, exact) or BF16 (half the cache memory and attention reads per token; keys
+    /// and values rounded to bf16 as in a torch bf16 model).
+    /// </summary>
+    public DType KvCacheDType { get; init; } = DType.F32;
+
     /// <summary>True when <see cref="Temperature"/> is 0 (argmax decoding).</summary>
     public bool IsGreedy => Temperature == 0f;
 
@@ -58,6 +66,7 @@ public sealed record GenerationOptions
         if (!(TopP >= 0f && TopP <= 1f)) throw Range(nameof(TopP), TopP, "in [0, 1] (1 = off)");
         if (!(MinP >= 0f && MinP <= 1f)) throw Range(nameof(MinP), MinP, "in [0, 1] (0 = off)");
         if (!float.IsFinite(RepetitionPenalty) || RepetitionPenalty <= 0f) throw Range(nameof(RepetitionPenalty), RepetitionPenalty, "finite and > 0 (1 = off)");
+        if (KvCacheDType is not (DType.F32 or DType.BF16)) throw Range(nameof(KvCacheDType), KvCacheDType, "F32 or BF16");
         ArgumentNullException.ThrowIfNull(StopStrings, nameof(StopStrings));
         for (int i = 0; i < StopStrings.Count; i++)
         {

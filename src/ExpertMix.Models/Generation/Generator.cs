@@ -140,7 +140,7 @@ public sealed class Generator
         bool padded = Enumerable.Range(0, batch).Any(b => layout.PadCount(b) > 0);
         var mask = padded ? layout.AttentionMask.ToArray() : null;
 
-        using var cache = Model.CreateCache(batch, maxLength);
+        using var cache = Model.CreateCache(batch, maxLength, options.KvCacheDType);
         var input = layout.InputIdsTensor();
         var clock = Stopwatch.StartNew();
         double prefillMs = 0;

@@ -25,6 +25,7 @@ public class GenerationOptionsTests
         { new GenerationOptions { Temperature = 1f, MinP = -0.01f }, "MinP" },
         { new GenerationOptions { RepetitionPenalty = 0f }, "RepetitionPenalty" },
         { new GenerationOptions { RepetitionPenalty = float.PositiveInfinity }, "RepetitionPenalty" },
+        { new GenerationOptions { KvCacheDType = ExpertMix.Tensors.DType.F16 }, "KvCacheDType" },
     };
 
     [Theory]
