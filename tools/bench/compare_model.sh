@@ -17,9 +17,12 @@ for t in 1 2; do
   /usr/bin/python3 "$ref" bench --models gpt2-124m,llama-110m --tasks prefill,decode --threads $t --reps 3 --json "$out/torch-small-t$t.json" > "$out/torch-small-t$t.md"
   /usr/bin/python3 "$ref" bench --models llama-1b --tasks decode --threads $t --reps 1 --new 32 --json "$out/torch-1b-t$t.json" > "$out/torch-1b-t$t.md"
 done
+# Three configurations: f32 weights, bf16 weights (f32 KV cache), bf16 weights with a bf16 KV cache (bf16kv).
 for p in gpt2-small llama-110m; do
   for d in f32 bf16; do $X bench model --preset $p --dtype $d --reps 3 --json > "$out/ours-$p-$d.json"; done
+  $X bench model --preset $p --dtype bf16 --kv-dtype bf16 --reps 3 --json > "$out/ours-$p-bf16kv.json"
 done
 for d in f32 bf16; do $X bench model --preset llama-1b --dtype $d --reps 1 --decode 32 --prefill 128 --json > "$out/ours-llama-1b-$d.json"; done
+$X bench model --preset llama-1b --dtype bf16 --kv-dtype bf16 --reps 1 --decode 32 --prefill 128 --json > "$out/ours-llama-1b-bf16kv.json"
 uptime >> "$out/env.txt"
 /usr/bin/python3 tools/bench/compare_model.py "$out"
