@@ -26,6 +26,7 @@ internal static class LmHead
     public static Tensor Forward(ICausalLm model, LinearSlot head, Func<Tensor> hidden, ForwardContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
+        GarbageBound.Step();                      // a long decode's short-lived objects stay within Engine.GarbageBudgetBytes
         bool keepGraph = ForwardScope.KeepsGraph(ctx, model);
         var h = hidden();                         // [B, T|1, C]
         if (ctx.Output == ModelOutput.LastHiddenState) return h;

@@ -63,8 +63,9 @@ public static unsafe partial class Gemv
         int groups = (n + 3) / 4;
         long bytes = (long)n * k * (wb != null ? 2 : 4);
         // Guided ranges (Par.ForGuided): large claims first, ≥ 32 KiB of weights each at the end, so both threads stream
-        // until the last few microseconds; a fixed split into 4 chunks per thread left the caller waiting for the
-        // worker's last chunk (up to a whole chunk, ~10% of a bf16 decode token in total). Below 128 KiB one thread.
+        // until the last few microseconds. A fixed split into 4 chunks per thread left the caller waiting for the
+        // worker's last chunk: 0.04–0.78 ms per gpt2-small bf16 token (up to 8%), against 0.04–0.11 ms guided
+        // (docs/benchmarks.md). Below 128 KiB of weights one thread.
         int groupBytes = 4 * Math.Max(1, k) * (wb != null ? 2 : 4);
         int minGroups = Math.Max(1, 32768 / groupBytes);
         if (bytes < 131072 || threads <= 1) Groups(0, groups, n, k, alpha, wf, wb, ldw, x, beta, y);

@@ -16,7 +16,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.Rank != 2) throw new ArgumentException($"Linear weight must be [out, in], got {weight.Shape}", nameof(weight));
         int n = weight.Size(0), k = weight.Size(1);
-        CheckLinear(x, k, n, bias, weight.Shape.ToString());
+        CheckLinear(x, k, n, bias, weight);
         var backend = BackendOf("Linear", x, weight, bias);
         Tensor y;
         using (Autograd.NoGrad())
@@ -63,7 +63,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(weight);
         int n = weight.OutFeatures, k = weight.InFeatures;
-        CheckLinear(x, k, n, bias, $"packed [{n}, {k}]");
+        CheckLinear(x, k, n, bias, null);
         var backend = BackendOf("Linear", x, bias);
         Tensor y;
         using (Autograd.NoGrad())
@@ -93,10 +93,15 @@ public static partial class Ops
         return y;
     }
 
-    private static void CheckLinear(Tensor x, int k, int n, Tensor? bias, string weightShape)
+    /// <summary>
+    /// Shape checks of a linear call (<paramref name="weight"/> null: a packed weight); the weight's shape is formatted
+    /// only for an error, since this runs for every projection of every decoded token.
+    /// </summary>
+    private static void CheckLinear(Tensor x, int k, int n, Tensor? bias, Tensor? weight)
     {
-        if (x.Rank == 0 || x.Size(-1) != k) throw new ArgumentException($"Linear input {x.Shape} does not end in K={k} of weight {weightShape}", nameof(x));
-        if (bias is not null && (bias.Rank != 1 || bias.Size(0) != n)) throw new ArgumentException($"Linear bias {bias.Shape} is not [{n}] for weight {weightShape}", nameof(bias));
+        string WeightShape() => weight is not null ? weight.Shape.ToString() : $"packed [{n}, {k}]";
+        if (x.Rank == 0 || x.Size(-1) != k) throw new ArgumentException($"Linear input {x.Shape} does not end in K={k} of weight {WeightShape()}", nameof(x));
+        if (bias is not null && (bias.Rank != 1 || bias.Size(0) != n)) throw new ArgumentException($"Linear bias {bias.Shape} is not [{n}] for weight {WeightShape()}", nameof(bias));
     }
 
     /// <summary>x as a contiguous F32 [rows, cols] tensor (a view when possible), no autograd.</summary>

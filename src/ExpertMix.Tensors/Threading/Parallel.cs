@@ -6,6 +6,12 @@ public static class Engine
 {
     private static int s_threads = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>
+    /// Managed bytes a thread may allocate between the gen0 collections <see cref="GarbageBound.Step"/> runs (called once
+    /// per model forward); default 8 MiB, 0 leaves collection timing to the runtime.
+    /// </summary>
+    public static long GarbageBudgetBytes { get; set; } = 8L << 20;
+
     /// <summary>Worker threads used by kernels (default: processor count). Results do not depend on it.</summary>
     public static int Threads
     {
