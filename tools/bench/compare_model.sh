@@ -8,6 +8,12 @@ out=${1:-$(mktemp -d)}
 mkdir -p "$out"
 ref=${TORCH_REF:-../shared/bench/torch_ref.py}
 export OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE
+# Debian's python3-torch calls libblas.so.3: without OpenBLAS that is the reference BLAS (gpt2-small prefill 21 tok/s
+# instead of ~1000), which is no peer at all. Refuse to compare against it.
+if ! readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas; then
+  echo "libblas.so.3 is not OpenBLAS ($(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)); run: apt-get install -y python3-torch libopenblas0-pthread" >&2
+  exit 2
+fi
 # The measured build is NativeAOT (tools/publish_aot.sh); EXPERTMIX_BIN overrides it (e.g. "dotnet …/expertmix.dll" for the JIT).
 if [ -z "${EXPERTMIX_BIN:-}" ]; then tools/publish_aot.sh artifacts/aot >/dev/null; fi
 X=${EXPERTMIX_BIN:-artifacts/aot/expertmix}
